@@ -1,0 +1,3 @@
+from counterline.cli import main
+
+main()

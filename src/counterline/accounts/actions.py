@@ -1,0 +1,269 @@
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from counterline.accounts import queries
+from counterline.accounts.events import SessionEnded
+from counterline.accounts.models import ApiToken, LoginAttempt, Role, Session, User
+from counterline.accounts.secrets import (
+    generate_password,
+    hash_password,
+    new_token,
+    token_hash,
+    verify_password,
+)
+from counterline.audit.actions import record
+from counterline.branches.models import Branch
+from counterline.branches.queries import find_branch_by_name
+from counterline.db import Unit, utcnow
+from counterline.errors import NotFound, TooManyRequests, Unauthorized, UserError
+from counterline.i18n import N_
+from counterline.rooms.actions import move_between_branch_rooms, place_in_home_rooms
+
+THROTTLE_WINDOW = timedelta(minutes=15)
+MAX_FAILURES_PER_ACCOUNT = 5
+MAX_FAILURES_PER_ADDRESS = 20
+MIN_PASSWORD_LENGTH = 8
+_USERNAME = re.compile(r"^[\w.@-]{2,64}$")
+BAD_LOGIN = N_("Wrong username or password.")
+
+
+def check_username(username: str) -> str:
+    username = unicodedata.normalize("NFKC", username.strip())
+    if not _USERNAME.fullmatch(username):
+        raise UserError(
+            N_("A username has 2 to 64 letters, digits or the characters . _ - @ and no spaces.")
+        )
+    return username
+
+
+def check_display_name(name: str) -> str:
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise UserError(N_("A display name has 1 to 100 characters."))
+    return name
+
+
+def check_new_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise UserError(N_("A password needs at least %(n)s characters."), n=MIN_PASSWORD_LENGTH)
+    if len(password) > 256:
+        raise UserError(N_("A password has at most 256 characters."))
+    return password
+
+
+async def add_user(
+    unit: Unit,
+    *,
+    username: str,
+    display_name: str,
+    branch: Branch,
+    role: Role,
+    password: str | None = None,
+    actor_id: int | None = None,
+) -> tuple[User, str | None]:
+    """Create a user in their home rooms. Without a password, returns a one-time one."""
+    username = check_username(username)
+    if await queries.find_user_by_username(unit.session, username):
+        raise UserError(N_("The username %(name)s is taken."), name=username)
+    one_time = None
+    if password is None:
+        one_time = password = generate_password()
+    else:
+        check_new_password(password)
+    user = User(
+        username=username,
+        display_name=check_display_name(display_name),
+        branch_id=branch.id,
+        role=role,
+        password_hash=hash_password(password),
+        must_change_password=one_time is not None,
+    )
+    unit.session.add(user)
+    await unit.session.flush()
+    await place_in_home_rooms(unit, user, branch)
+    record(unit, "user.added", actor_id=actor_id, target=f"user:{user.id}",
+           username=username, branch_id=branch.id, role=role.value)
+    return user, one_time
+
+
+async def move_user(unit: Unit, user: User, new_branch: Branch, *, actor_id: int | None) -> None:
+    """Move a user to another branch; their past messages keep the branch they had."""
+    if user.branch_id == new_branch.id:
+        return
+    old_branch = await unit.session.get(Branch, user.branch_id)
+    assert old_branch is not None
+    user.branch_id = new_branch.id
+    await move_between_branch_rooms(unit, user, old_branch, new_branch)
+    record(unit, "user.moved", actor_id=actor_id, target=f"user:{user.id}",
+           from_branch=old_branch.id, to_branch=new_branch.id)
+
+
+async def get_branch_named(unit: Unit, name: str) -> Branch:
+    branch = await find_branch_by_name(unit.session, name.strip())
+    if branch is None:
+        raise NotFound(N_("There is no branch named %(name)s."), name=name)
+    return branch
+
+
+async def get_user_named(unit: Unit, username: str) -> User:
+    user = await queries.find_user_by_username(unit.session, username.strip())
+    if user is None:
+        raise NotFound(N_("There is no user named %(name)s."), name=username)
+    return user
+
+
+@dataclass
+class LoginResult:
+    """What a login attempt came to. The failure is recorded even though login failed."""
+
+    user: User | None = None
+    session_token: str | None = None
+    csrf_token: str | None = None
+    error: UserError | None = None
+
+
+async def log_in(unit: Unit, username: str, password: str, client_ip: str) -> LoginResult:
+    """Check throttling, then the password; on success open a fresh session."""
+    now = utcnow()
+    username = unicodedata.normalize("NFKC", username.strip())[:64]
+    throttled = await _throttle(unit, username, client_ip, now)
+    if throttled:
+        return LoginResult(error=throttled)
+    user = await queries.find_user_by_username(unit.session, username)
+    valid = verify_password(user.password_hash if user else None, password[:256])
+    if user is None or not valid or not user.active:
+        unit.session.add(LoginAttempt(username=username, client_ip=client_ip, at=now))
+        record(unit, "login.failed", target=f"username:{username}", client_ip=client_ip)
+        return LoginResult(error=Unauthorized(BAD_LOGIN))
+    await queries.clear_failures(unit.session, username)
+    token, session = await start_session(unit, user, client_ip)
+    record(unit, "login.succeeded", actor_id=user.id, target=f"user:{user.id}",
+           client_ip=client_ip)
+    return LoginResult(user=user, session_token=token, csrf_token=session.csrf_token)
+
+
+async def _throttle(
+    unit: Unit, username: str, client_ip: str, now: datetime
+) -> TooManyRequests | None:
+    since = now - THROTTLE_WINDOW
+    for limit, key in (
+        (MAX_FAILURES_PER_ACCOUNT, {"username": username}),
+        (MAX_FAILURES_PER_ADDRESS, {"client_ip": client_ip}),
+    ):
+        count, oldest = await queries.failures_since(unit.session, since, **key)
+        if count >= limit and oldest is not None:
+            retry_at = oldest + THROTTLE_WINDOW
+            seconds = max(1, int((retry_at - now).total_seconds()) + 1)
+            minutes = (seconds + 59) // 60
+            return TooManyRequests(
+                N_("Too many failed logins. Try again in %(minutes)s minutes."),
+                retry_after=seconds,
+                minutes=minutes,
+            )
+    return None
+
+
+async def start_session(unit: Unit, user: User, client_ip: str) -> tuple[str, Session]:
+    """A fresh session (a new id at every login). Returns the cookie token and the row."""
+    token = new_token()
+    session = Session(
+        token_hash=token_hash(token), user_id=user.id, csrf_token=new_token(), client_ip=client_ip
+    )
+    unit.session.add(session)
+    await unit.session.flush()
+    return token, session
+
+
+async def log_out(unit: Unit, session_token: str, client_ip: str) -> None:
+    session = await queries.delete_session(unit.session, token_hash(session_token))
+    if session is not None:
+        unit.emit(SessionEnded(user_id=session.user_id, session_id=session.id))
+        record(unit, "logout", actor_id=session.user_id, target=f"user:{session.user_id}",
+               client_ip=client_ip)
+
+
+@dataclass
+class Identity:
+    """Who is making a request, and how they proved it."""
+
+    user: User
+    session: Session | None = None
+
+    @property
+    def csrf_token(self) -> str | None:
+        return self.session.csrf_token if self.session else None
+
+
+SESSION_TOUCH_INTERVAL = timedelta(minutes=1)
+
+
+async def identify_by_session(
+    unit: Unit, session_token: str, *, idle: timedelta, absolute: timedelta
+) -> Identity | None:
+    """The live session behind a cookie token, or None if unknown or expired (read only)."""
+    found = await queries.find_session_with_user(unit.session, token_hash(session_token))
+    if found is None:
+        return None
+    session, user = found
+    now = utcnow()
+    expired = now - session.last_used_at > idle or now - session.created_at > absolute
+    if expired or not user.active:
+        return None
+    return Identity(user=user, session=session)
+
+
+async def touch_session(unit: Unit, identity: Identity) -> None:
+    """Push back the idle expiry; at most once a minute, to keep requests read-only."""
+    session = identity.session
+    now = utcnow()
+    if session is not None and now - session.last_used_at > SESSION_TOUCH_INTERVAL:
+        await queries.touch_session(unit.session, session.id, now)
+        session.last_used_at = now
+
+
+async def identify_by_token(unit: Unit, api_token: str) -> Identity | None:
+    found = await queries.find_token_with_user(unit.session, token_hash(api_token))
+    if found is None or not found[1].active:
+        return None
+    return Identity(user=found[1])
+
+
+async def reload(unit: Unit, identity: Identity) -> Identity:
+    """The same identity with its user loaded in this unit, ready to be changed."""
+    user = await unit.session.get(User, identity.user.id)
+    assert user is not None
+    return Identity(user=user, session=identity.session)
+
+
+async def create_api_token(unit: Unit, user: User, *, actor_id: int | None = None) -> str:
+    token = new_token("cl_")
+    unit.session.add(ApiToken(token_hash=token_hash(token), user_id=user.id))
+    record(unit, "token.created", actor_id=actor_id, target=f"user:{user.id}")
+    return token
+
+
+async def change_password(
+    unit: Unit, identity: Identity, current: str, new: str, client_ip: str
+) -> None:
+    user = identity.user
+    if not verify_password(user.password_hash, current[:256]):
+        raise UserError(N_("The current password is wrong."))
+    check_new_password(new)
+    if new == current:
+        raise UserError(N_("The new password must differ from the current one."))
+    user.password_hash = hash_password(new)
+    user.must_change_password = False
+    keep = identity.session.id if identity.session else None
+    await queries.delete_sessions_of(unit.session, user.id, except_id=keep)
+    record(unit, "password.changed", actor_id=user.id, target=f"user:{user.id}",
+           client_ip=client_ip)
+
+
+async def set_language(unit: Unit, user: User, language: str) -> None:
+    if language not in ("zh_CN", "en"):
+        raise UserError(N_("Unknown language."))
+    user.language = language

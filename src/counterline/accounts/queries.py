@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from counterline.accounts.models import ApiToken, LoginAttempt, Session, User
+from counterline.branches.models import Branch
+
+
+async def find_user_by_username(db: AsyncSession, username: str) -> User | None:
+    return await db.scalar(select(User).where(User.username == username))
+
+
+async def find_user(db: AsyncSession, user_id: int) -> User | None:
+    return await db.get(User, user_id)
+
+
+async def list_users_with_branches(db: AsyncSession) -> list[tuple[User, Branch]]:
+    rows = await db.execute(
+        select(User, Branch)
+        .join(Branch, Branch.id == User.branch_id)
+        .where(User.active.is_(True))
+        .order_by(Branch.name, User.display_name, User.id)
+    )
+    return [(user, branch) for user, branch in rows.tuples()]
+
+
+async def count_users(db: AsyncSession) -> int:
+    return await db.scalar(select(func.count()).select_from(User)) or 0
+
+
+async def find_session_with_user(db: AsyncSession, token_hash: str) -> tuple[Session, User] | None:
+    row = await db.execute(
+        select(Session, User).join(User, User.id == Session.user_id).where(
+            Session.token_hash == token_hash
+        )
+    )
+    found = row.tuples().first()
+    return (found[0], found[1]) if found else None
+
+
+async def find_token_with_user(db: AsyncSession, token_hash: str) -> tuple[ApiToken, User] | None:
+    row = await db.execute(
+        select(ApiToken, User).join(User, User.id == ApiToken.user_id).where(
+            ApiToken.token_hash == token_hash
+        )
+    )
+    found = row.tuples().first()
+    return (found[0], found[1]) if found else None
+
+
+async def touch_session(db: AsyncSession, session_id: int, now: datetime) -> None:
+    await db.execute(update(Session).where(Session.id == session_id).values(last_used_at=now))
+
+
+async def delete_session(db: AsyncSession, token_hash: str) -> Session | None:
+    return await db.scalar(delete(Session).where(Session.token_hash == token_hash).returning(Session))
+
+
+async def delete_sessions_of(db: AsyncSession, user_id: int, except_id: int | None = None) -> None:
+    query = delete(Session).where(Session.user_id == user_id)
+    if except_id is not None:
+        query = query.where(Session.id != except_id)
+    await db.execute(query)
+
+
+async def failures_since(
+    db: AsyncSession, since: datetime, *, username: str | None = None, client_ip: str | None = None
+) -> tuple[int, datetime | None]:
+    """How many failed logins since ``since`` (by account or by address), and the oldest."""
+    query = select(func.count(), func.min(LoginAttempt.at)).where(LoginAttempt.at >= since)
+    if username is not None:
+        query = query.where(LoginAttempt.username == username)
+    if client_ip is not None:
+        query = query.where(LoginAttempt.client_ip == client_ip)
+    count, oldest = (await db.execute(query)).one()
+    return count, oldest
+
+
+async def clear_failures(db: AsyncSession, username: str) -> None:
+    await db.execute(delete(LoginAttempt).where(LoginAttempt.username == username))

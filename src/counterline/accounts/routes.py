@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from counterline.accounts import actions, views
+from counterline.accounts.schemas import (
+    LoginIn,
+    PasswordChangeIn,
+    SessionOut,
+    UserList,
+)
+from counterline.config import Settings
+from counterline.deps import SESSION_COOKIE, ClientIp, IdentityDep, ServicesDep
+
+router = APIRouter(tags=["accounts"])
+
+
+def set_session_cookie(response: Response, token: str, settings: Settings) -> None:
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=settings.session_absolute_hours * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+        path="/",
+    )
+
+
+@router.post("/session", responses={401: {}, 429: {}})
+async def log_in(
+    credentials: LoginIn,
+    request: Request,
+    response: Response,
+    services: ServicesDep,
+    ip: ClientIp,
+) -> SessionOut:
+    """Log in with username and password; sets the session cookie."""
+    old = request.cookies.get(SESSION_COOKIE)
+    async with services.transaction() as unit:
+        if old:
+            await actions.log_out(unit, old, ip)
+        result = await actions.log_in(unit, credentials.username, credentials.password, ip)
+        if result.error is None:
+            assert result.user is not None
+            user_view = await views.describe(unit, result.user, services.presence)
+    if result.error is not None:
+        raise result.error
+    assert result.session_token is not None and result.user is not None
+    set_session_cookie(response, result.session_token, services.settings)
+    return SessionOut(
+        user=user_view,
+        csrf_token=result.csrf_token,
+        must_change_password=result.user.must_change_password,
+    )
+
+
+@router.get("/session", responses={401: {}})
+async def current_session(identity: IdentityDep, services: ServicesDep) -> SessionOut:
+    """Who is logged in, and the CSRF token for cookie-authenticated changes."""
+    async with services.reading() as unit:
+        user_view = await views.describe(unit, identity.user, services.presence)
+    return SessionOut(
+        user=user_view,
+        csrf_token=identity.csrf_token,
+        must_change_password=identity.user.must_change_password,
+    )
+
+
+@router.delete("/session", status_code=204)
+async def log_out(request: Request, services: ServicesDep, ip: ClientIp) -> Response:
+    """Log out: the session is destroyed on the server and its tabs are disconnected."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        async with services.transaction() as unit:
+            await actions.log_out(unit, token, ip)
+    response = Response(status_code=204)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.put("/session/password", status_code=204, responses={400: {}, 401: {}})
+async def change_password(
+    change: PasswordChangeIn, identity: IdentityDep, services: ServicesDep, ip: ClientIp
+) -> Response:
+    """Change one's own password; other sessions of the user are logged out."""
+    async with services.transaction() as unit:
+        await actions.change_password(
+            unit, await actions.reload(unit, identity), change.current_password,
+            change.new_password, ip,
+        )
+    return Response(status_code=204)
+
+
+@router.get("/users", responses={401: {}})
+async def list_users(identity: IdentityDep, services: ServicesDep) -> UserList:
+    """Every active user with branch, role, online status and last-seen time."""
+    async with services.reading() as unit:
+        return UserList(users=await views.list_users(unit, services.presence))

@@ -1,0 +1,136 @@
+"""The ASGI application."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import HTTPConnection
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from counterline import __version__
+from counterline.accounts.routes import router as accounts_router
+from counterline.config import Settings
+from counterline.deps import guard_api_write, language_of_request
+from counterline.errors import TooManyRequests, UserError
+from counterline.i18n import current_language, gettext
+from counterline.messages.routes import router as messages_router
+from counterline.realtime.routes import router as realtime_router
+from counterline.rooms.routes import router as rooms_router
+from counterline.security import SecurityHeaders
+from counterline.services import Services
+from counterline.web.errors import render_error_page
+from counterline.web.routes import router as web_router
+
+log = logging.getLogger(__name__)
+STATIC_DIR = Path(__file__).parent / "static"
+API_PREFIX = "/api/v1"
+
+
+def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
+    services = services or Services.from_settings(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await services.start()
+        try:
+            yield
+        finally:
+            await services.stop()
+
+    app = FastAPI(
+        title="Counterline API",
+        version=__version__,
+        description="The JSON API of Counterline (窗口业务交流平台). Authenticate with the "
+        "session cookie (browsers) or `Authorization: Bearer <token>` (programs).",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(guard_api_write)])
+    for router in (accounts_router, rooms_router, messages_router):
+        api.include_router(router)
+    app.include_router(api)
+    app.include_router(realtime_router, prefix=API_PREFIX)
+    app.include_router(web_router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    _install_error_handlers(app)
+
+    app.add_middleware(LanguageFromRequest)
+    app.add_middleware(SecurityHeaders, hsts=settings.secure_cookies)
+    return app
+
+
+class LanguageFromRequest:
+    """Sets the request's language from cookie or Accept-Language; a logged-in
+    user's own setting overrides it once they are identified."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            current_language.set(language_of_request(HTTPConnection(scope)))
+        await self.app(scope, receive, send)
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith(API_PREFIX)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(UserError)
+    async def user_error(request: Request, error: UserError) -> Response:
+        headers = {}
+        if isinstance(error, TooManyRequests):
+            headers["Retry-After"] = str(error.retry_after)
+        if _wants_json(request):
+            return JSONResponse(
+                {"error": error.translated()}, status_code=error.status_code, headers=headers
+            )
+        return render_error_page(request, error.status_code, error.translated(), headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, error: RequestValidationError) -> Response:
+        problems = error.errors()
+        if any(problem.get("type") == "json_invalid" for problem in problems):
+            message = gettext("The request body is not valid JSON.")
+        else:
+            fields = ", ".join(
+                ".".join(str(part) for part in problem.get("loc", ()) if part != "body")
+                for problem in problems
+            )
+            message = gettext("Invalid or missing fields: %(fields)s", fields=fields)
+        details = [
+            {"field": ".".join(str(p) for p in problem.get("loc", ())), "problem": problem["msg"]}
+            for problem in problems
+        ]
+        return JSONResponse({"error": message, "details": details}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> Response:
+        message = {
+            404: gettext("Not found."),
+            405: gettext("Method not allowed."),
+        }.get(error.status_code, str(error.detail))
+        if _wants_json(request):
+            return JSONResponse({"error": message}, status_code=error.status_code)
+        return render_error_page(request, error.status_code, message)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, error: Exception) -> Response:
+        log.exception("unhandled error on %s", request.url.path)
+        message = gettext("Something went wrong on the server. Please try again.")
+        if _wants_json(request):
+            return JSONResponse({"error": message}, status_code=500)
+        return render_error_page(request, 500, message)

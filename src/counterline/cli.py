@@ -1,0 +1,202 @@
+"""The ``counterline`` command."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from counterline.accounts import actions as accounts
+from counterline.accounts.models import Role
+from counterline.bootstrap import ensure_first_admin
+from counterline.branches.actions import add_branch
+from counterline.branches.queries import list_branches
+from counterline.config import Settings, load_settings
+from counterline.db import Unit
+from counterline.errors import UserError
+from counterline.migrate import upgrade
+from counterline.services import Services
+
+T = TypeVar("T")
+
+
+def _settings(ctx: click.Context) -> Settings:
+    return load_settings(data_dir=ctx.obj.get("data_dir"))
+
+
+def _run(settings: Settings, work: Callable[[Services], Awaitable[T]]) -> T:
+    async def main() -> T:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        services = Services.from_settings(settings)
+        try:
+            await upgrade(services.database)
+            return await work(services)
+        finally:
+            await services.database.dispose()
+
+    try:
+        return asyncio.run(main())
+    except UserError as error:
+        raise click.ClickException(error.translated()) from error
+
+
+def _in_transaction(
+    settings: Settings, work: Callable[[Unit], Awaitable[T]]
+) -> T:
+    async def run(services: Services) -> T:
+        async with services.transaction() as unit:
+            return await work(unit)
+
+    return _run(settings, run)
+
+
+@click.group()
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Data directory (default: ./data or $COUNTERLINE_DATA_DIR).")
+@click.pass_context
+def main(ctx: click.Context, data_dir: Path | None) -> None:
+    """Counterline (窗口业务交流平台): live, on-the-record chat for counter staff."""
+    ctx.obj = {"data_dir": data_dir}
+
+
+@main.command()
+@click.option("--host", default=None, help="Address to bind (default 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (default 8000).")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None)
+@click.option("--workers", type=int, default=1, show_default=True,
+              help="Processes to run; more than one needs COUNTERLINE_REDIS_URL.")
+@click.pass_context
+def serve(ctx: click.Context, host: str | None, port: int | None, data_dir: Path | None,
+          workers: int) -> None:
+    """Migrate the database, create the first admin if needed, and serve."""
+    import uvicorn
+
+    data_dir = data_dir or ctx.obj.get("data_dir")
+    settings = load_settings(data_dir=data_dir, host=host, port=port)
+    if workers > 1 and not settings.redis_url:
+        raise click.ClickException(
+            "--workers > 1 needs COUNTERLINE_REDIS_URL: without Redis the processes "
+            "cannot share live events and presence."
+        )
+    admin = _run(settings, ensure_first_admin)
+    if admin is not None:
+        click.echo("=" * 60)
+        click.echo("First start: created the administrator account")
+        click.echo(f"  username: {admin.username}")
+        click.echo(f"  one-time password: {admin.password}")
+        click.echo("You must choose a new password at first login.")
+        click.echo("=" * 60)
+    click.echo(f"Counterline on http://{settings.host}:{settings.port}  (data: {settings.data_dir})")
+    os.environ["COUNTERLINE_DATA_DIR"] = str(settings.data_dir)
+    uvicorn.run(
+        "counterline.asgi:build",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=workers,
+        proxy_headers=False,
+        log_level="info",
+    )
+
+
+@main.command()
+@click.pass_context
+def migrate(ctx: click.Context) -> None:
+    """Apply database migrations."""
+
+    async def nothing(_: Services) -> None:
+        return None
+
+    _run(_settings(ctx), nothing)
+    click.echo("Database is up to date.")
+
+
+@main.group()
+def branch() -> None:
+    """Branches (business halls)."""
+
+
+@branch.command("add")
+@click.argument("name")
+@click.pass_context
+def branch_add(ctx: click.Context, name: str) -> None:
+    """Add a branch and its branch room."""
+    created = _in_transaction(_settings(ctx), lambda unit: add_branch(unit, name))
+    click.echo(f"Added branch {created.name} (id {created.id}).")
+
+
+@branch.command("list")
+@click.pass_context
+def branch_list(ctx: click.Context) -> None:
+    """List branches."""
+    for item in _in_transaction(_settings(ctx), lambda unit: list_branches(unit.session)):
+        click.echo(f"{item.id}\t{item.name}")
+
+
+@main.group()
+def user() -> None:
+    """User accounts."""
+
+
+@user.command("add")
+@click.argument("username")
+@click.option("--name", "display_name", required=True, help="Display name.")
+@click.option("--branch", "branch_name", required=True, help="Branch name.")
+@click.option("--role", type=click.Choice([r.value for r in Role]), default="clerk",
+              show_default=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.pass_context
+def user_add(ctx: click.Context, username: str, display_name: str, branch_name: str, role: str,
+             password_stdin: bool) -> None:
+    """Add a user. Without --password-stdin, prints a one-time password."""
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
+
+    async def work(unit: Unit) -> tuple[Any, str | None]:
+        home = await accounts.get_branch_named(unit, branch_name)
+        return await accounts.add_user(
+            unit, username=username, display_name=display_name, branch=home, role=Role(role),
+            password=password,
+        )
+
+    created, one_time = _in_transaction(_settings(ctx), work)
+    click.echo(f"Added user {created.username} (id {created.id}).")
+    if one_time:
+        click.echo(f"One-time password: {one_time}")
+
+
+@user.command("move")
+@click.argument("username")
+@click.option("--branch", "branch_name", required=True)
+@click.pass_context
+def user_move(ctx: click.Context, username: str, branch_name: str) -> None:
+    """Move a user to another branch (their old messages keep their old branch)."""
+
+    async def work(unit: Unit) -> None:
+        target = await accounts.get_user_named(unit, username)
+        home = await accounts.get_branch_named(unit, branch_name)
+        await accounts.move_user(unit, target, home, actor_id=None)
+
+    _in_transaction(_settings(ctx), work)
+    click.echo(f"Moved {username} to {branch_name}.")
+
+
+@main.group()
+def token() -> None:
+    """API tokens."""
+
+
+@token.command("create")
+@click.argument("username")
+@click.pass_context
+def token_create(ctx: click.Context, username: str) -> None:
+    """Print a new API token for USERNAME (send it as `Authorization: Bearer <token>`)."""
+
+    async def work(unit: Unit) -> str:
+        return await accounts.create_api_token(unit, await accounts.get_user_named(unit, username))
+
+    click.echo(_in_transaction(_settings(ctx), work))

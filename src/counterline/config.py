@@ -1,0 +1,103 @@
+"""Settings, read from environment variables (COUNTERLINE_*) and an optional TOML file.
+
+Precedence: explicit arguments (CLI flags) > environment > config file > defaults.
+The config file is `$COUNTERLINE_CONFIG` or `<data dir>/counterline.toml`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import tomllib
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="COUNTERLINE_", extra="ignore")
+
+    data_dir: Path = Path("data")
+    database_url: str = ""
+    redis_url: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8000
+    time_zone: str = "Asia/Shanghai"
+    default_language: str = "zh_CN"
+    trusted_proxies: list[str] = Field(default_factory=list)
+    secure_cookies: bool = False
+    session_idle_minutes: int = 12 * 60
+    session_absolute_hours: int = 7 * 24
+    presence_grace_seconds: float = 5.0
+    heartbeat_timeout_seconds: float = 45.0
+    allowed_origins: list[str] = Field(default_factory=list)
+
+    @field_validator("trusted_proxies", "allowed_origins", mode="before")
+    @classmethod
+    def _split_commas(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"unknown time zone {value!r}") from error
+        return value
+
+    @field_validator("default_language")
+    @classmethod
+    def _shipped_language(cls, value: str) -> str:
+        if value not in ("zh_CN", "en"):
+            raise ValueError("default_language must be zh_CN or en")
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _valid_networks(cls, value: list[str]) -> list[str]:
+        for network in value:
+            ipaddress.ip_network(network, strict=False)
+        return value
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'counterline.db').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.effective_database_url.startswith("sqlite")
+
+    @cached_property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
+
+    @cached_property
+    def trusted_proxy_networks(self) -> list[IPNetwork]:
+        return [ipaddress.ip_network(n, strict=False) for n in self.trusted_proxies]
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build settings from file, environment and explicit overrides (None values ignored)."""
+    overrides = {key: value for key, value in overrides.items() if value is not None}
+    data_dir = Path(overrides.get("data_dir") or os.environ.get("COUNTERLINE_DATA_DIR", "data"))
+    config_path = Path(os.environ.get("COUNTERLINE_CONFIG", data_dir / "counterline.toml"))
+    from_file: dict[str, Any] = {}
+    if config_path.is_file():
+        with config_path.open("rb") as handle:
+            from_file = tomllib.load(handle)
+    env_keys = {
+        name for name in Settings.model_fields if f"COUNTERLINE_{name.upper()}" in os.environ
+    }
+    file_values = {key: value for key, value in from_file.items() if key not in env_keys}
+    return Settings(**{**file_values, **overrides})

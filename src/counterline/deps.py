@@ -1,0 +1,139 @@
+"""Request dependencies shared by every capability's routes."""
+
+from __future__ import annotations
+
+import hmac
+from datetime import timedelta
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from fastapi import Depends, Request
+from starlette.requests import HTTPConnection
+
+from counterline.accounts.actions import (
+    Identity,
+    identify_by_session,
+    identify_by_token,
+    touch_session,
+)
+from counterline.errors import Forbidden, Unauthorized
+from counterline.i18n import N_, current_language, pick_language
+from counterline.net import client_ip
+from counterline.services import Services
+
+SESSION_COOKIE = "counterline_session"
+LANGUAGE_COOKIE = "counterline_lang"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+SIMPLE_CONTENT_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data", "text/plain")
+
+
+def get_services(connection: HTTPConnection) -> Services:
+    return connection.app.state.services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def get_client_ip(connection: HTTPConnection) -> str:
+    return client_ip(connection, get_services(connection).settings)
+
+
+ClientIp = Annotated[str, Depends(get_client_ip)]
+
+
+def bearer_token(connection: HTTPConnection) -> str | None:
+    scheme, _, token = connection.headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+async def find_identity(connection: HTTPConnection) -> Identity | None:
+    """Who is calling: a bearer token, else the session cookie. Sets the UI language."""
+    if hasattr(connection.state, "identity"):
+        return connection.state.identity
+    services = get_services(connection)
+    settings = services.settings
+    identity = None
+    token = bearer_token(connection)
+    cookie = connection.cookies.get(SESSION_COOKIE)
+    async with services.reading() as unit:
+        if token:
+            identity = await identify_by_token(unit, token)
+        elif cookie:
+            identity = await identify_by_session(
+                unit,
+                cookie,
+                idle=timedelta(minutes=settings.session_idle_minutes),
+                absolute=timedelta(hours=settings.session_absolute_hours),
+            )
+    if identity is not None and identity.session is not None:
+        async with services.transaction() as unit:
+            await touch_session(unit, identity)
+    connection.state.identity = identity
+    if identity is not None:
+        current_language.set(
+            pick_language(identity.user.language, "", language_of_request(connection))
+        )
+    return identity
+
+
+def language_of_request(connection: HTTPConnection) -> str:
+    settings = get_services(connection).settings
+    return pick_language(
+        connection.cookies.get(LANGUAGE_COOKIE),
+        connection.headers.get("accept-language", ""),
+        settings.default_language,
+    )
+
+
+OptionalIdentity = Annotated[Identity | None, Depends(find_identity)]
+
+
+async def require_identity(identity: OptionalIdentity) -> Identity:
+    if identity is None:
+        raise Unauthorized(N_("Please log in."))
+    return identity
+
+
+IdentityDep = Annotated[Identity, Depends(require_identity)]
+
+
+def is_same_origin(connection: HTTPConnection, origin: str) -> bool:
+    settings = get_services(connection).settings
+    if origin in settings.allowed_origins:
+        return True
+    host = connection.headers.get("host", "")
+    return bool(host) and urlsplit(origin).netloc == host
+
+
+def check_origin(connection: HTTPConnection) -> None:
+    origin = connection.headers.get("origin")
+    if origin is not None and not is_same_origin(connection, origin):
+        raise Forbidden(N_("Request refused: it comes from another site."))
+
+
+async def guard_api_write(request: Request, identity: OptionalIdentity) -> None:
+    """CSRF protection for the JSON API.
+
+    Bearer-token calls carry no ambient authority and pass. Cookie calls must come
+    from our own origin and either send the session's CSRF token or a JSON body
+    (a cross-site browser cannot send JSON without a CORS preflight we never grant).
+    """
+    if request.method in SAFE_METHODS or bearer_token(request):
+        return
+    check_origin(request)
+    if identity is None or identity.session is None:
+        return
+    sent = request.headers.get(CSRF_HEADER, "")
+    if sent and hmac.compare_digest(sent, identity.session.csrf_token):
+        return
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if sent or content_type in SIMPLE_CONTENT_TYPES:
+        raise Forbidden(N_("Request refused: the security token is missing or wrong."))
+
+
+def check_form_token(connection: HTTPConnection, sent: str, expected: str | None) -> None:
+    """CSRF check for HTML form posts."""
+    check_origin(connection)
+    if not expected or not sent or not hmac.compare_digest(sent, expected):
+        raise Forbidden(N_("This form has expired. Please reload the page and try again."))

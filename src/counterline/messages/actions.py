@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from counterline.accounts.models import User
+from counterline.branches.models import Branch
+from counterline.db import Unit, utcnow
+from counterline.errors import UserError
+from counterline.i18n import N_
+from counterline.messages import queries
+from counterline.messages.events import MessagePosted
+from counterline.messages.models import Message
+from counterline.messages.rendering import render_body
+from counterline.messages.schemas import AuthorOut, BranchRef, MessageOut, MessagePage
+from counterline.rooms.actions import get_visible_room
+
+MAX_BODY_LENGTH = 10_000
+MAX_PAGE = 200
+
+
+def check_body(body: str) -> str:
+    body = body.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+    if not body.strip():
+        raise UserError(N_("The message is empty."))
+    if len(body) > MAX_BODY_LENGTH:
+        raise UserError(
+            N_("The message is too long: %(length)s characters, at most %(max)s."),
+            length=len(body),
+            max=MAX_BODY_LENGTH,
+        )
+    return body
+
+
+def message_out(message: Message, author: User, branch: Branch, *, staff: bool) -> MessageOut:
+    return MessageOut(
+        id=message.id,
+        room_id=message.room_id,
+        client_id=message.client_id,
+        author=AuthorOut(id=author.id, username=author.username, display_name=author.display_name),
+        branch=BranchRef(id=branch.id, name=branch.name),
+        body=message.body,
+        body_html=render_body(message.body),
+        created_at=message.created_at,
+        client_ip=message.client_ip if staff else None,
+    )
+
+
+async def post_message(
+    unit: Unit, author: User, room_id: int, body: str, client_id: str, client_ip: str
+) -> tuple[MessageOut, bool]:
+    """Store a message on the record. Returns it and whether it is new.
+
+    Idempotent on (author, client_id): a retry returns the stored message unchanged.
+    """
+    room = await get_visible_room(unit, author, room_id)
+    body = check_body(body)
+    await queries.serialise_writers(unit.session)
+    branch = await unit.session.get(Branch, author.branch_id)
+    assert branch is not None
+    existing = await queries.find_by_client_id(unit.session, author.id, client_id)
+    if existing is not None:
+        if existing.room_id != room.id or existing.body != body:
+            raise UserError(N_("This client id was already used for another message."),
+                            status_code=409)
+        existing_branch = await unit.session.get(Branch, existing.author_branch_id)
+        assert existing_branch is not None
+        return message_out(existing, author, existing_branch, staff=author.sees_client_ips), False
+    message = Message(
+        room_id=room.id,
+        author_id=author.id,
+        author_branch_id=branch.id,
+        client_id=client_id,
+        client_ip=client_ip,
+        body=body,
+        created_at=utcnow(),
+    )
+    unit.session.add(message)
+    await unit.session.flush()
+    full = message_out(message, author, branch, staff=True)
+    unit.emit(MessagePosted(room_id=room.id, message=full.model_dump(mode="json")))
+    return message_out(message, author, branch, staff=author.sees_client_ips), True
+
+
+async def list_messages(
+    unit: Unit,
+    viewer: User,
+    room_id: int,
+    *,
+    before: int | None = None,
+    after: int | None = None,
+    day: date | None = None,
+    zone: ZoneInfo,
+    limit: int = 50,
+) -> MessagePage:
+    """A page of a room's history: newest (default), before/after an id, or from a day on."""
+    await get_visible_room(unit, viewer, room_id)
+    if sum(option is not None for option in (before, after, day)) > 1:
+        raise UserError(N_("Use only one of before, after and day."))
+    limit = max(1, min(limit, MAX_PAGE))
+    if after is not None:
+        rows = await queries.list_after(unit.session, room_id, after, limit + 1)
+        more, rows = len(rows) > limit, rows[:limit]
+    elif day is not None:
+        start = datetime.combine(day, time.min, tzinfo=zone)
+        rows = await queries.list_since_time(unit.session, room_id, start, limit + 1)
+        more, rows = len(rows) > limit, rows[:limit]
+    else:
+        rows = await queries.list_before(unit.session, room_id, before, limit + 1)
+        more, rows = len(rows) > limit, rows[-limit:]
+    staff = viewer.sees_client_ips
+    return MessagePage(
+        messages=[message_out(m, a, b, staff=staff) for m, a, b in rows], has_more=more
+    )

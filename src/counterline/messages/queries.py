@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from counterline.accounts.models import User
+from counterline.branches.models import Branch
+from counterline.messages.models import Message
+from counterline.rooms.models import Membership
+
+MessageRow = tuple[Message, User, Branch]
+
+
+def _with_author() -> Select[Any]:
+    return (
+        select(Message, User, Branch)
+        .join(User, User.id == Message.author_id)
+        .join(Branch, Branch.id == Message.author_branch_id)
+    )
+
+
+async def serialise_writers(db: AsyncSession) -> None:
+    """Make message ids commit in increasing order, so "everything after id X" is exact.
+
+    SQLite already has one writer at a time. On PostgreSQL a sequence value can
+    commit after a larger one; a transaction-scoped advisory lock, taken just
+    before the insert, keeps id order and commit order the same.
+    """
+    if db.bind.dialect.name == "postgresql":
+        await db.execute(text("SELECT pg_advisory_xact_lock(7411001)"))
+
+
+async def find_by_client_id(db: AsyncSession, author_id: int, client_id: str) -> Message | None:
+    return await db.scalar(
+        select(Message).where(Message.author_id == author_id, Message.client_id == client_id)
+    )
+
+
+async def list_before(
+    db: AsyncSession, room_id: int, before: int | None, limit: int
+) -> list[MessageRow]:
+    """The ``limit`` newest messages older than ``before`` (all when None), oldest first."""
+    query = _with_author().where(Message.room_id == room_id)
+    if before is not None:
+        query = query.where(Message.id < before)
+    rows = await db.execute(query.order_by(Message.id.desc()).limit(limit))
+    return list(reversed(rows.tuples().all()))
+
+
+async def list_after(db: AsyncSession, room_id: int, after: int, limit: int) -> list[MessageRow]:
+    query = _with_author().where(Message.room_id == room_id, Message.id > after)
+    rows = await db.execute(query.order_by(Message.id).limit(limit))
+    return list(rows.tuples().all())
+
+
+async def list_since_time(
+    db: AsyncSession, room_id: int, since: datetime, limit: int
+) -> list[MessageRow]:
+    query = _with_author().where(Message.room_id == room_id, Message.created_at >= since)
+    rows = await db.execute(query.order_by(Message.id).limit(limit))
+    return list(rows.tuples().all())
+
+
+async def list_missed(
+    db: AsyncSession, user_id: int, after: int, limit: int
+) -> list[MessageRow]:
+    """Messages after id ``after`` in every room the user is a member of, oldest first."""
+    rooms = select(Membership.room_id).where(Membership.user_id == user_id)
+    query = _with_author().where(Message.id > after, Message.room_id.in_(rooms))
+    rows = await db.execute(query.order_by(Message.id).limit(limit))
+    return list(rows.tuples().all())
+
+
+async def latest_message_id(db: AsyncSession) -> int:
+    return await db.scalar(select(Message.id).order_by(Message.id.desc()).limit(1)) or 0

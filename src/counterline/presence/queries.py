@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from counterline.accounts.models import User
+
+
+async def set_last_seen(db: AsyncSession, user_id: int, at: datetime) -> None:
+    await db.execute(update(User).where(User.id == user_id).values(last_seen_at=at))

@@ -1,0 +1,83 @@
+"""Who is online: a user is online while at least one of their tabs is connected.
+
+When the last tab goes, the user stays online for a short grace period (a page
+reload or a room switch reconnects within it) and then goes offline. Dead
+network connections are found by the heartbeat sweeper, which closes them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+log = logging.getLogger(__name__)
+Transition = Callable[[int, bool], Awaitable[None]]
+
+
+class PresenceTracker:
+    def __init__(self, on_change: Transition, grace_seconds: float) -> None:
+        self._on_change = on_change
+        self._grace = grace_seconds
+        self._tabs: dict[int, int] = {}
+        self._leaving: dict[int, asyncio.TimerHandle] = {}
+        self._changes: asyncio.Queue[tuple[int, bool]] = asyncio.Queue()
+        self._worker: asyncio.Task[None] | None = None
+
+    def online_user_ids(self) -> set[int]:
+        return set(self._tabs) | set(self._leaving)
+
+    def is_online(self, user_id: int) -> bool:
+        return user_id in self._tabs or user_id in self._leaving
+
+    def tab_opened(self, user_id: int) -> None:
+        pending = self._leaving.pop(user_id, None)
+        if pending is not None:
+            pending.cancel()
+        self._tabs[user_id] = self._tabs.get(user_id, 0) + 1
+        if self._tabs[user_id] == 1 and pending is None:
+            self._announce(user_id, online=True)
+
+    def tab_closed(self, user_id: int, *, immediately: bool = False) -> None:
+        remaining = self._tabs.get(user_id, 0) - 1
+        if remaining > 0:
+            self._tabs[user_id] = remaining
+            return
+        self._tabs.pop(user_id, None)
+        if immediately or self._grace <= 0:
+            self._go_offline(user_id)
+            return
+        loop = asyncio.get_running_loop()
+        self._leaving[user_id] = loop.call_later(self._grace, self._go_offline, user_id)
+
+    def _go_offline(self, user_id: int) -> None:
+        pending = self._leaving.pop(user_id, None)
+        if pending is not None:
+            pending.cancel()
+        if user_id not in self._tabs:
+            self._announce(user_id, online=False)
+
+    def _announce(self, user_id: int, *, online: bool) -> None:
+        # One worker applies changes in order, so "online" never lands after "offline".
+        self._changes.put_nowait((user_id, online))
+        if self._worker is None:
+            self._worker = asyncio.get_running_loop().create_task(self._apply_changes())
+
+    async def _apply_changes(self) -> None:
+        while True:
+            user_id, online = await self._changes.get()
+            try:
+                await self._on_change(user_id, online)
+            except Exception:
+                log.exception("could not record presence change of user %s", user_id)
+            finally:
+                self._changes.task_done()
+
+    async def stop(self) -> None:
+        for handle in self._leaving.values():
+            handle.cancel()
+        self._leaving.clear()
+        if self._worker is not None:
+            await self._changes.join()
+            self._worker.cancel()
+            await asyncio.gather(self._worker, return_exceptions=True)

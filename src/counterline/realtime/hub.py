@@ -1,0 +1,156 @@
+"""The per-process hub: which local sockets listen to which stream.
+
+Delivering an envelope appends the same pre-encoded frame to each subscriber's
+outbox; one writer task per socket drains it. No await and no encoding happen
+per recipient on the hot path. A socket whose outbox grows past its limit is a
+slow consumer: it is closed and resyncs from the database when it reconnects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from counterline.realtime.events import Envelope
+
+OUTBOX_LIMIT = 2_000
+CLOSE_SLOW_CONSUMER = 4008
+CLOSE_SESSION_ENDED = 4001
+CLOSE_IDLE = 4002
+
+
+class Connection:
+    """One browser tab's socket, as the hub sees it."""
+
+    __slots__ = (
+        "close_code",
+        "closed",
+        "last_inbound",
+        "outbox",
+        "send_text",
+        "session_id",
+        "staff",
+        "streams",
+        "user_id",
+        "wakeup",
+    )
+
+    def __init__(
+        self,
+        send_text: Callable[[str], Awaitable[Any]],
+        user_id: int,
+        *,
+        staff: bool,
+        session_id: int | None,
+    ) -> None:
+        self.send_text = send_text
+        self.user_id = user_id
+        self.staff = staff
+        self.session_id = session_id
+        self.outbox: deque[str] = deque()
+        self.wakeup = asyncio.Event()
+        self.streams: set[str] = set()
+        self.closed = False
+        self.close_code = 1000
+        self.last_inbound = time.monotonic()
+
+    def push(self, frame: str) -> None:
+        if self.closed:
+            return
+        if len(self.outbox) >= OUTBOX_LIMIT:
+            self.close(CLOSE_SLOW_CONSUMER)
+            return
+        self.outbox.append(frame)
+        self.wakeup.set()
+
+    def close(self, code: int) -> None:
+        if not self.closed:
+            self.closed = True
+            self.close_code = code
+            self.wakeup.set()
+
+    async def drain(self) -> None:
+        """Write queued frames until the connection is closed."""
+        while not self.closed:
+            await self.wakeup.wait()
+            self.wakeup.clear()
+            while self.outbox and not self.closed:
+                await self.send_text(self.outbox.popleft())
+
+
+class Hub:
+    def __init__(self) -> None:
+        self._streams: dict[str, set[Connection]] = {}
+        self._users: dict[int, set[Connection]] = {}
+        self.delivered = 0
+
+    @property
+    def connection_count(self) -> int:
+        return sum(len(connections) for connections in self._users.values())
+
+    def connections(self) -> list[Connection]:
+        return [c for connections in self._users.values() for c in connections]
+
+    def attach(self, connection: Connection, streams: list[str]) -> None:
+        self._users.setdefault(connection.user_id, set()).add(connection)
+        for stream in streams:
+            self.subscribe(connection, stream)
+
+    def subscribe(self, connection: Connection, stream: str) -> None:
+        connection.streams.add(stream)
+        self._streams.setdefault(stream, set()).add(connection)
+
+    def unsubscribe(self, connection: Connection, stream: str) -> None:
+        connection.streams.discard(stream)
+        listeners = self._streams.get(stream)
+        if listeners is not None:
+            listeners.discard(connection)
+            if not listeners:
+                del self._streams[stream]
+
+    def detach(self, connection: Connection) -> None:
+        for stream in list(connection.streams):
+            self.unsubscribe(connection, stream)
+        user_connections = self._users.get(connection.user_id)
+        if user_connections is not None:
+            user_connections.discard(connection)
+            if not user_connections:
+                del self._users[connection.user_id]
+
+    def has_streams(self) -> set[str]:
+        return set(self._streams)
+
+    def deliver(self, envelope: Envelope) -> None:
+        if envelope.control:
+            self._obey(envelope)
+        listeners = self._streams.get(envelope.stream)
+        if not listeners:
+            return
+        frame, staff_frame = envelope.frame, envelope.frame_for(staff=True)
+        for connection in tuple(listeners):
+            connection.push(staff_frame if connection.staff else frame)
+        self.delivered += len(listeners)
+
+    def _obey(self, envelope: Envelope) -> None:
+        control = envelope.control
+        if "subscribe_user" in control:
+            for connection in self._users.get(control["subscribe_user"], ()):
+                self.subscribe(connection, f"room:{control['room_id']}")
+        if "unsubscribe_user" in control:
+            for connection in self._users.get(control["unsubscribe_user"], ()):
+                self.unsubscribe(connection, f"room:{control['room_id']}")
+        if "close_session" in control:
+            user_id = int(envelope.stream.split(":", 1)[1])
+            for connection in tuple(self._users.get(user_id, ())):
+                if connection.session_id == control["close_session"]:
+                    connection.close(CLOSE_SESSION_ENDED)
+
+    def close_idle(self, older_than: float) -> int:
+        """Close sockets that have sent nothing (not even a heartbeat) since ``older_than``."""
+        idle = [c for c in self.connections() if c.last_inbound < older_than]
+        for connection in idle:
+            connection.close(CLOSE_IDLE)
+        return len(idle)

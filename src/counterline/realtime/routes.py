@@ -1,0 +1,156 @@
+"""The WebSocket stream: ``/api/v1/stream?last_message_id=N``.
+
+Protocol (JSON text frames, each with a ``type``):
+- server → client: ``message.posted``, ``presence.changed``, ``room.joined``, ``room.left``,
+  ``session.ended``, ``ready`` (after catch-up: ``last_message_id``, ``online_user_ids``),
+  ``resync`` (too much was missed: reload history), ``pong``, ``error``.
+- client → server: ``{"type": "ping"}`` at least every 20 s (heartbeat).
+On connect the server first sends every message after ``last_message_id`` in the
+user's rooms, then live events, each message exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+
+from counterline.accounts.actions import Identity
+from counterline.deps import find_identity, get_services, is_same_origin
+from counterline.errors import UserError
+from counterline.messages.actions import message_out
+from counterline.messages.events import MessagePosted
+from counterline.messages.queries import latest_message_id, list_missed
+from counterline.realtime.events import PRESENCE_STREAM, dumps, room_stream, user_stream
+from counterline.realtime.hub import CLOSE_SESSION_ENDED, Connection
+from counterline.rooms.queries import list_room_ids_of
+from counterline.services import Services
+
+router = APIRouter()
+CATCH_UP_PAGE = 500
+CATCH_UP_LIMIT = 5_000
+CLOSE_FORBIDDEN = 4403
+
+
+@router.websocket("/stream")
+async def stream(websocket: WebSocket, last_message_id: int | None = None) -> None:
+    origin = websocket.headers.get("origin")
+    if origin is not None and not is_same_origin(websocket, origin):
+        await websocket.close(code=CLOSE_FORBIDDEN)
+        return
+    try:
+        identity = await find_identity(websocket)
+    except UserError:
+        identity = None
+    if identity is None:
+        await websocket.close(code=CLOSE_FORBIDDEN)
+        return
+    await websocket.accept()
+    await _serve(websocket, get_services(websocket), identity, last_message_id)
+
+
+async def _serve(
+    websocket: WebSocket, services: Services, identity: Identity, last_message_id: int | None
+) -> None:
+    user = identity.user
+    connection = Connection(
+        websocket.send_text,
+        user.id,
+        staff=user.sees_client_ips,
+        session_id=identity.session.id if identity.session else None,
+    )
+    async with services.reading() as unit:
+        room_ids = await list_room_ids_of(unit.session, user.id)
+    streams = [room_stream(room_id) for room_id in room_ids]
+    services.hub.attach(connection, [*streams, user_stream(user.id), PRESENCE_STREAM])
+    services.presence.tab_opened(user.id)
+    receiver = asyncio.create_task(_receive(websocket, connection))
+    try:
+        sent_through = await _catch_up(websocket, services, connection, last_message_id)
+        latest = None
+        if sent_through is None:
+            async with services.reading() as unit:
+                latest = await latest_message_id(unit.session)
+        _drop_already_sent(connection, sent_through)
+        await websocket.send_text(dumps({
+            "type": "ready",
+            "last_message_id": sent_through if sent_through is not None else latest,
+            "online_user_ids": sorted(services.presence.online_user_ids()),
+        }))
+        drain = asyncio.create_task(connection.drain())
+        done, _ = await asyncio.wait({drain, receiver}, return_when=asyncio.FIRST_COMPLETED)
+        for task in (drain, receiver):
+            task.cancel()
+        await asyncio.gather(drain, receiver, return_exceptions=True)
+    except (WebSocketDisconnect, RuntimeError, OSError):
+        connection.close(1006)
+    finally:
+        receiver.cancel()
+        services.hub.detach(connection)
+        services.presence.tab_closed(
+            user.id, immediately=connection.close_code == CLOSE_SESSION_ENDED
+        )
+        with contextlib.suppress(Exception):
+            await websocket.close(code=connection.close_code)
+
+
+async def _catch_up(
+    websocket: WebSocket, services: Services, connection: Connection, after: int | None
+) -> int | None:
+    """Send what the client missed; returns the id it has now seen through.
+
+    Without ``last_message_id`` nothing is replayed and None is returned.
+    """
+    if after is None:
+        return None
+    sent = 0
+    async with services.reading() as unit:
+        while True:
+            rows = await list_missed(unit.session, connection.user_id, after, CATCH_UP_PAGE)
+            for message, author, branch in rows:
+                out = message_out(message, author, branch, staff=True)
+                event = MessagePosted(room_id=message.room_id, message=out.model_dump(mode="json"))
+                await websocket.send_text(event.envelope().frame_for(connection.staff))
+                after = message.id
+            sent += len(rows)
+            if len(rows) < CATCH_UP_PAGE:
+                return after
+            if sent >= CATCH_UP_LIMIT:
+                await websocket.send_text(dumps({"type": "resync"}))
+                return await latest_message_id(unit.session)
+
+
+def _drop_already_sent(connection: Connection, sent_through: int | None) -> None:
+    """Live frames buffered during catch-up may repeat messages just sent from the database."""
+    if sent_through is None:
+        return
+    kept = []
+    for frame in connection.outbox:
+        if frame.startswith('{"type":"message.posted"'):
+            if json.loads(frame)["message"]["id"] <= sent_through:
+                continue
+        kept.append(frame)
+    connection.outbox.clear()
+    connection.outbox.extend(kept)
+
+
+async def _receive(websocket: WebSocket, connection: Connection) -> None:
+    pong = dumps({"type": "pong"})
+    while not connection.closed:
+        try:
+            raw = await websocket.receive_text()
+        except (WebSocketDisconnect, RuntimeError):
+            connection.close(1000)
+            return
+        connection.last_inbound = time.monotonic()
+        try:
+            kind = json.loads(raw).get("type")
+        except (ValueError, AttributeError):
+            kind = None
+        if kind == "ping":
+            connection.push(pong)
+        else:
+            connection.push(dumps({"type": "error", "error": "unknown frame"}))

@@ -1,0 +1,118 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from counterline.audit.actions import record
+from counterline.db import Unit
+from counterline.errors import Forbidden, NotFound, UserError
+from counterline.i18n import N_
+from counterline.rooms import queries
+from counterline.rooms.events import MemberAdded, MemberRemoved
+from counterline.rooms.models import Membership, Room, RoomKind, Visibility
+from counterline.rooms.schemas import RoomOut
+
+if TYPE_CHECKING:
+    from counterline.accounts.models import User
+    from counterline.branches.models import Branch
+
+COMPANY_ROOM_NAME = "全公司"
+
+
+async def open_company_room(unit: Unit) -> Room:
+    room = await queries.find_company_room(unit.session)
+    if room is None:
+        room = Room(kind=RoomKind.company, name=COMPANY_ROOM_NAME, visibility=Visibility.public)
+        unit.session.add(room)
+        await unit.session.flush()
+    return room
+
+
+async def open_branch_room(unit: Unit, branch: Branch) -> Room:
+    room = await queries.find_branch_room(unit.session, branch.id)
+    if room is None:
+        room = Room(
+            kind=RoomKind.branch,
+            name=branch.name,
+            visibility=Visibility.invite_only,
+            branch_id=branch.id,
+        )
+        unit.session.add(room)
+        await unit.session.flush()
+    return room
+
+
+async def add_member(unit: Unit, room: Room, user_id: int) -> None:
+    if await queries.is_member(unit.session, room.id, user_id):
+        return
+    unit.session.add(Membership(room_id=room.id, user_id=user_id))
+    await unit.session.flush()
+    unit.emit(MemberAdded(user_id=user_id, room=RoomOut.of(room).model_dump(mode="json")))
+
+
+async def place_in_home_rooms(unit: Unit, user: User, branch: Branch) -> None:
+    """Every user belongs to the company room and to their branch's room."""
+    await add_member(unit, await open_company_room(unit), user.id)
+    await add_member(unit, await open_branch_room(unit, branch), user.id)
+
+
+async def move_between_branch_rooms(unit: Unit, user: User, old: Branch, new: Branch) -> None:
+    old_room = await open_branch_room(unit, old)
+    await queries.remove_membership(unit.session, old_room.id, user.id)
+    unit.emit(MemberRemoved(user_id=user.id, room_id=old_room.id))
+    await add_member(unit, await open_branch_room(unit, new), user.id)
+
+
+def check_room_name(name: str) -> str:
+    name = name.strip()
+    if not name:
+        raise UserError(N_("Room name must not be empty."))
+    if len(name) > 100:
+        raise UserError(N_("Room name is too long (at most 100 characters)."))
+    return name
+
+
+async def create_topic_room(
+    unit: Unit, creator: User, name: str, visibility: Visibility, *, client_ip: str = ""
+) -> Room:
+    if not creator.creates_topic_rooms:
+        raise Forbidden(N_("Only trainers and administrators can create topic rooms."))
+    room = Room(
+        kind=RoomKind.topic,
+        name=check_room_name(name),
+        visibility=visibility,
+        created_by_id=creator.id,
+    )
+    unit.session.add(room)
+    await unit.session.flush()
+    await add_member(unit, room, creator.id)
+    record(unit, "room.created", actor_id=creator.id, target=f"room:{room.id}",
+           client_ip=client_ip, name=room.name, visibility=visibility.value)
+    return room
+
+
+async def get_visible_room(unit: Unit, user: User, room_id: int) -> Room:
+    """A room the user is a member of, or NotFound (we don't reveal other rooms exist)."""
+    room = await queries.find_room(unit.session, room_id)
+    if room is None or not await queries.is_member(unit.session, room_id, user.id):
+        raise NotFound(N_("Room not found, or you are not a member of it."))
+    return room
+
+
+async def join_room(unit: Unit, user: User, room_id: int) -> Room:
+    room = await queries.find_room(unit.session, room_id)
+    if room is None or room.kind != RoomKind.topic or room.visibility != Visibility.public:
+        raise NotFound(N_("There is no public topic room with that id."))
+    await add_member(unit, room, user.id)
+    return room
+
+
+async def invite_to_room(unit: Unit, inviter: User, room_id: int, invitee: User) -> Room:
+    room = await get_visible_room(unit, inviter, room_id)
+    if room.kind != RoomKind.topic:
+        raise UserError(N_("Members of company and branch rooms are set by their branch."))
+    if inviter.id != room.created_by_id and inviter.role.value != "admin":
+        raise Forbidden(N_("Only the room's creator or an administrator can add members."))
+    await add_member(unit, room, invitee.id)
+    record(unit, "room.member_added", actor_id=inviter.id, target=f"room:{room.id}",
+           user_id=invitee.id)
+    return room

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from counterline.accounts.actions import get_user_named
+from counterline.deps import ClientIp, IdentityDep, ServicesDep
+from counterline.rooms import actions, queries
+from counterline.rooms.schemas import MemberIn, RoomList, RoomOut, TopicRoomIn
+
+router = APIRouter(tags=["rooms"])
+
+
+@router.get("/rooms", responses={401: {}})
+async def list_rooms(identity: IdentityDep, services: ServicesDep) -> RoomList:
+    """The rooms you are a member of, and public topic rooms you can join."""
+    async with services.reading() as unit:
+        rooms = await queries.list_rooms_of(unit.session, identity.user.id)
+        joinable = await queries.list_joinable_rooms(unit.session, identity.user.id)
+    return RoomList(
+        rooms=[RoomOut.of(room) for room in rooms],
+        joinable=[RoomOut.of(room) for room in joinable],
+    )
+
+
+@router.post("/rooms", status_code=201, responses={400: {}, 403: {}})
+async def create_room(
+    new: TopicRoomIn, identity: IdentityDep, services: ServicesDep, ip: ClientIp
+) -> RoomOut:
+    """Create a topic room (trainers and administrators)."""
+    async with services.transaction() as unit:
+        room = await actions.create_topic_room(
+            unit, identity.user, new.name, new.visibility, client_ip=ip
+        )
+    return RoomOut.of(room)
+
+
+@router.put("/rooms/{room_id}/membership", responses={404: {}})
+async def join_room(room_id: int, identity: IdentityDep, services: ServicesDep) -> RoomOut:
+    """Join a public topic room."""
+    async with services.transaction() as unit:
+        room = await actions.join_room(unit, identity.user, room_id)
+    return RoomOut.of(room)
+
+
+@router.post("/rooms/{room_id}/members", responses={403: {}, 404: {}})
+async def add_member(
+    room_id: int, member: MemberIn, identity: IdentityDep, services: ServicesDep
+) -> RoomOut:
+    """Add a user to an invite-only topic room (its creator or an administrator)."""
+    async with services.transaction() as unit:
+        invitee = await get_user_named(unit, member.username)
+        room = await actions.invite_to_room(unit, identity.user, room_id, invitee)
+    return RoomOut.of(room)

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from counterline.rooms.models import Room, RoomKind, Visibility
+
+
+class RoomOut(BaseModel):
+    id: int
+    kind: RoomKind
+    name: str
+    visibility: Visibility
+    branch_id: int | None
+
+    @classmethod
+    def of(cls, room: Room) -> RoomOut:
+        return cls(
+            id=room.id,
+            kind=room.kind,
+            name=room.name,
+            visibility=room.visibility,
+            branch_id=room.branch_id,
+        )
+
+
+class RoomList(BaseModel):
+    rooms: list[RoomOut]
+    joinable: list[RoomOut]
+
+
+class TopicRoomIn(BaseModel):
+    name: str = Field(max_length=200)
+    visibility: Visibility = Visibility.public
+
+
+class MemberIn(BaseModel):
+    username: str = Field(max_length=64)

@@ -1,0 +1,41 @@
+// Server contract: JSON API under /api/v1; errors are {"error": "<message>"};
+// state changes carry the session's CSRF token in X-CSRF-Token.
+
+export class ApiError extends Error {
+  constructor(message, status) {
+    super(message);
+    this.status = status;
+  }
+}
+
+export function makeApi(csrfToken, fallbackMessage) {
+  async function request(method, path, body) {
+    const headers = { Accept: "application/json", "X-CSRF-Token": csrfToken };
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    const response = await fetch(`/api/v1${path}`, {
+      method,
+      headers,
+      credentials: "same-origin",
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const data = response.status === 204 ? null : await response.json().catch(() => null);
+    if (!response.ok) {
+      throw new ApiError((data && data.error) || fallbackMessage, response.status);
+    }
+    return data;
+  }
+  return {
+    get: (path) => request("GET", path),
+    post: (path, body) => request("POST", path, body),
+    put: (path, body) => request("PUT", path, body),
+  };
+}
+
+// crypto.randomUUID needs a secure context; intranet http:// pages are not one.
+export function newClientId() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = (bytes[6] & 0x0f) | 0x40;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}

@@ -1,0 +1,54 @@
+"""Jinja2 set-up: autoescaping, gettext from the request's language, time formatting."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from fastapi.templating import Jinja2Templates
+from starlette.requests import Request
+from starlette.responses import Response
+
+from counterline import i18n
+
+TEMPLATE_DIR = Path(__file__).parent.parent / "templates"
+_environment = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
+    autoescape=True,
+    extensions=["jinja2.ext.i18n"],
+)
+_environment.install_gettext_callables(  # type: ignore[attr-defined]
+    gettext=lambda message, **params: i18n.gettext(message, **params),
+    ngettext=lambda s, p, n, **params: i18n.ngettext(s, p, n, **params),
+    newstyle=True,
+)
+templates = Jinja2Templates(env=_environment)
+
+
+def local_time(value: datetime | None, request: Request, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    if value is None:
+        return ""
+    zone = request.app.state.services.settings.zone
+    return value.astimezone(zone).strftime(fmt)
+
+
+def render(
+    request: Request,
+    name: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    settings = request.app.state.services.settings
+    base = {
+        "language": i18n.current_language.get(),
+        "html_lang": "zh-CN" if i18n.current_language.get() == "zh_CN" else "en",
+        "time_zone": settings.time_zone,
+        "local_time": lambda value, fmt="%Y-%m-%d %H:%M": local_time(value, request, fmt),
+    }
+    return templates.TemplateResponse(
+        request, name, {**base, **(context or {})}, status_code=status_code, headers=headers
+    )

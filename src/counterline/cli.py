@@ -45,9 +45,7 @@ def _run(settings: Settings, work: Callable[[Services], Awaitable[T]]) -> T:
         raise click.ClickException(error.translated()) from error
 
 
-def _in_transaction(
-    settings: Settings, work: Callable[[Unit], Awaitable[T]]
-) -> T:
+def _in_transaction(settings: Settings, work: Callable[[Unit], Awaitable[T]]) -> T:
     async def run(services: Services) -> T:
         async with services.transaction() as unit:
             return await work(unit)
@@ -56,8 +54,12 @@ def _in_transaction(
 
 
 @click.group()
-@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Data directory (default: ./data or $COUNTERLINE_DATA_DIR).")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Data directory (default: ./data or $COUNTERLINE_DATA_DIR).",
+)
 @click.pass_context
 def main(ctx: click.Context, data_dir: Path | None) -> None:
     """Counterline (窗口业务交流平台): live, on-the-record chat for counter staff."""
@@ -68,11 +70,17 @@ def main(ctx: click.Context, data_dir: Path | None) -> None:
 @click.option("--host", default=None, help="Address to bind (default 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (default 8000).")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None)
-@click.option("--workers", type=int, default=1, show_default=True,
-              help="Processes to run; more than one needs COUNTERLINE_REDIS_URL.")
+@click.option(
+    "--workers",
+    type=int,
+    default=1,
+    show_default=True,
+    help="Processes to run; more than one needs COUNTERLINE_REDIS_URL.",
+)
 @click.pass_context
-def serve(ctx: click.Context, host: str | None, port: int | None, data_dir: Path | None,
-          workers: int) -> None:
+def serve(
+    ctx: click.Context, host: str | None, port: int | None, data_dir: Path | None, workers: int
+) -> None:
     """Migrate the database, create the first admin if needed, and serve."""
     import uvicorn
 
@@ -91,7 +99,9 @@ def serve(ctx: click.Context, host: str | None, port: int | None, data_dir: Path
         click.echo(f"  one-time password: {admin.password}")
         click.echo("You must choose a new password at first login.")
         click.echo("=" * 60)
-    click.echo(f"Counterline on http://{settings.host}:{settings.port}  (data: {settings.data_dir})")
+    click.echo(
+        f"Counterline on http://{settings.host}:{settings.port}  (data: {settings.data_dir})"
+    )
     os.environ["COUNTERLINE_DATA_DIR"] = str(settings.data_dir)
     uvicorn.run(
         "counterline.asgi:build",
@@ -147,19 +157,30 @@ def user() -> None:
 @click.argument("username")
 @click.option("--name", "display_name", required=True, help="Display name.")
 @click.option("--branch", "branch_name", required=True, help="Branch name.")
-@click.option("--role", type=click.Choice([r.value for r in Role]), default="clerk",
-              show_default=True)
+@click.option(
+    "--role", type=click.Choice([r.value for r in Role]), default="clerk", show_default=True
+)
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @click.pass_context
-def user_add(ctx: click.Context, username: str, display_name: str, branch_name: str, role: str,
-             password_stdin: bool) -> None:
+def user_add(
+    ctx: click.Context,
+    username: str,
+    display_name: str,
+    branch_name: str,
+    role: str,
+    password_stdin: bool,
+) -> None:
     """Add a user. Without --password-stdin, prints a one-time password."""
     password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
 
     async def work(unit: Unit) -> tuple[Any, str | None]:
         home = await accounts.get_branch_named(unit, branch_name)
         return await accounts.add_user(
-            unit, username=username, display_name=display_name, branch=home, role=Role(role),
+            unit,
+            username=username,
+            display_name=display_name,
+            branch=home,
+            role=Role(role),
             password=password,
         )
 

@@ -38,8 +38,9 @@ class Services:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Services:
-        return cls(settings=settings, database=Database(create_engine(
-            settings.effective_database_url)))
+        return cls(
+            settings=settings, database=Database(create_engine(settings.effective_database_url))
+        )
 
     async def start(self) -> None:
         await self.broker.start()

@@ -85,8 +85,15 @@ async def add_user(
     unit.session.add(user)
     await unit.session.flush()
     await place_in_home_rooms(unit, user, branch)
-    record(unit, "user.added", actor_id=actor_id, target=f"user:{user.id}",
-           username=username, branch_id=branch.id, role=role.value)
+    record(
+        unit,
+        "user.added",
+        actor_id=actor_id,
+        target=f"user:{user.id}",
+        username=username,
+        branch_id=branch.id,
+        role=role.value,
+    )
     return user, one_time
 
 
@@ -98,8 +105,14 @@ async def move_user(unit: Unit, user: User, new_branch: Branch, *, actor_id: int
     assert old_branch is not None
     user.branch_id = new_branch.id
     await move_between_branch_rooms(unit, user, old_branch, new_branch)
-    record(unit, "user.moved", actor_id=actor_id, target=f"user:{user.id}",
-           from_branch=old_branch.id, to_branch=new_branch.id)
+    record(
+        unit,
+        "user.moved",
+        actor_id=actor_id,
+        target=f"user:{user.id}",
+        from_branch=old_branch.id,
+        to_branch=new_branch.id,
+    )
 
 
 async def get_branch_named(unit: Unit, name: str) -> Branch:
@@ -141,8 +154,7 @@ async def log_in(unit: Unit, username: str, password: str, client_ip: str) -> Lo
         return LoginResult(error=Unauthorized(BAD_LOGIN))
     await queries.clear_failures(unit.session, username)
     token, session = await start_session(unit, user, client_ip)
-    record(unit, "login.succeeded", actor_id=user.id, target=f"user:{user.id}",
-           client_ip=client_ip)
+    record(unit, "login.succeeded", actor_id=user.id, target=f"user:{user.id}", client_ip=client_ip)
     return LoginResult(user=user, session_token=token, csrf_token=session.csrf_token)
 
 
@@ -182,8 +194,13 @@ async def log_out(unit: Unit, session_token: str, client_ip: str) -> None:
     session = await queries.delete_session(unit.session, token_hash(session_token))
     if session is not None:
         unit.emit(SessionEnded(user_id=session.user_id, session_id=session.id))
-        record(unit, "logout", actor_id=session.user_id, target=f"user:{session.user_id}",
-               client_ip=client_ip)
+        record(
+            unit,
+            "logout",
+            actor_id=session.user_id,
+            target=f"user:{session.user_id}",
+            client_ip=client_ip,
+        )
 
 
 @dataclass
@@ -259,8 +276,9 @@ async def change_password(
     user.must_change_password = False
     keep = identity.session.id if identity.session else None
     await queries.delete_sessions_of(unit.session, user.id, except_id=keep)
-    record(unit, "password.changed", actor_id=user.id, target=f"user:{user.id}",
-           client_ip=client_ip)
+    record(
+        unit, "password.changed", actor_id=user.id, target=f"user:{user.id}", client_ip=client_ip
+    )
 
 
 async def set_language(unit: Unit, user: User, language: str) -> None:

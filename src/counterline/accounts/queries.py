@@ -24,7 +24,7 @@ async def list_users_with_branches(db: AsyncSession) -> list[tuple[User, Branch]
         .where(User.active.is_(True))
         .order_by(Branch.name, User.display_name, User.id)
     )
-    return [(user, branch) for user, branch in rows.tuples()]
+    return [(user, branch) for user, branch in rows]
 
 
 async def count_users(db: AsyncSession) -> int:
@@ -33,21 +33,21 @@ async def count_users(db: AsyncSession) -> int:
 
 async def find_session_with_user(db: AsyncSession, token_hash: str) -> tuple[Session, User] | None:
     row = await db.execute(
-        select(Session, User).join(User, User.id == Session.user_id).where(
-            Session.token_hash == token_hash
-        )
+        select(Session, User)
+        .join(User, User.id == Session.user_id)
+        .where(Session.token_hash == token_hash)
     )
-    found = row.tuples().first()
+    found = row.first()
     return (found[0], found[1]) if found else None
 
 
 async def find_token_with_user(db: AsyncSession, token_hash: str) -> tuple[ApiToken, User] | None:
     row = await db.execute(
-        select(ApiToken, User).join(User, User.id == ApiToken.user_id).where(
-            ApiToken.token_hash == token_hash
-        )
+        select(ApiToken, User)
+        .join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.token_hash == token_hash)
     )
-    found = row.tuples().first()
+    found = row.first()
     return (found[0], found[1]) if found else None
 
 
@@ -56,7 +56,9 @@ async def touch_session(db: AsyncSession, session_id: int, now: datetime) -> Non
 
 
 async def delete_session(db: AsyncSession, token_hash: str) -> Session | None:
-    return await db.scalar(delete(Session).where(Session.token_hash == token_hash).returning(Session))
+    return await db.scalar(
+        delete(Session).where(Session.token_hash == token_hash).returning(Session)
+    )
 
 
 async def delete_sessions_of(db: AsyncSession, user_id: int, except_id: int | None = None) -> None:

@@ -86,8 +86,11 @@ async def change_password(
     """Change one's own password; other sessions of the user are logged out."""
     async with services.transaction() as unit:
         await actions.change_password(
-            unit, await actions.reload(unit, identity), change.current_password,
-            change.new_password, ip,
+            unit,
+            await actions.reload(unit, identity),
+            change.current_password,
+            change.new_password,
+            ip,
         )
     return Response(status_code=204)
 

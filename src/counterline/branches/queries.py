@@ -18,4 +18,4 @@ async def branch_names(db: AsyncSession, branch_ids: set[int]) -> dict[int, str]
     if not branch_ids:
         return {}
     rows = await db.execute(select(Branch.id, Branch.name).where(Branch.id.in_(branch_ids)))
-    return dict(rows.tuples().all())
+    return dict(rows.all())

@@ -61,8 +61,9 @@ async def post_message(
     existing = await queries.find_by_client_id(unit.session, author.id, client_id)
     if existing is not None:
         if existing.room_id != room.id or existing.body != body:
-            raise UserError(N_("This client id was already used for another message."),
-                            status_code=409)
+            raise UserError(
+                N_("This client id was already used for another message."), status_code=409
+            )
         existing_branch = await unit.session.get(Branch, existing.author_branch_id)
         assert existing_branch is not None
         return message_out(existing, author, existing_branch, staff=author.sees_client_ips), False

@@ -8,7 +8,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from counterline.db import Base, UtcDateTime, utcnow
 
 
-
 class Message(Base):
     """One message, on the record: who, from which branch and address, when."""
 

@@ -47,13 +47,13 @@ async def list_before(
     if before is not None:
         query = query.where(Message.id < before)
     rows = await db.execute(query.order_by(Message.id.desc()).limit(limit))
-    return list(reversed(rows.tuples().all()))
+    return list(reversed(rows.all()))
 
 
 async def list_after(db: AsyncSession, room_id: int, after: int, limit: int) -> list[MessageRow]:
     query = _with_author().where(Message.room_id == room_id, Message.id > after)
     rows = await db.execute(query.order_by(Message.id).limit(limit))
-    return list(rows.tuples().all())
+    return list(rows.all())
 
 
 async def list_since_time(
@@ -61,17 +61,15 @@ async def list_since_time(
 ) -> list[MessageRow]:
     query = _with_author().where(Message.room_id == room_id, Message.created_at >= since)
     rows = await db.execute(query.order_by(Message.id).limit(limit))
-    return list(rows.tuples().all())
+    return list(rows.all())
 
 
-async def list_missed(
-    db: AsyncSession, user_id: int, after: int, limit: int
-) -> list[MessageRow]:
+async def list_missed(db: AsyncSession, user_id: int, after: int, limit: int) -> list[MessageRow]:
     """Messages after id ``after`` in every room the user is a member of, oldest first."""
     rooms = select(Membership.room_id).where(Membership.user_id == user_id)
     query = _with_author().where(Message.id > after, Message.room_id.in_(rooms))
     rows = await db.execute(query.order_by(Message.id).limit(limit))
-    return list(rows.tuples().all())
+    return list(rows.all())
 
 
 async def latest_message_id(db: AsyncSession) -> int:

@@ -5,9 +5,8 @@ from __future__ import annotations
 import nh3
 from markdown_it import MarkdownIt
 
-_markdown = (
-    MarkdownIt("commonmark", {"html": False, "linkify": False, "breaks": True})
-    .disable(["image", "heading", "lheading", "hr", "html_block", "html_inline", "reference"])
+_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "breaks": True}).disable(
+    ["image", "heading", "lheading", "hr", "html_block", "html_inline", "reference"]
 )
 _ALLOWED_TAGS = {"p", "br", "em", "strong", "code", "pre", "blockquote", "ul", "ol", "li", "a"}
 _ALLOWED_ATTRIBUTES = {"a": {"href"}}

@@ -39,8 +39,12 @@ async def list_messages(
 @router.post(
     "/rooms/{room_id}/messages",
     status_code=201,
-    responses={200: {"model": MessageOut, "description": "A retry: already stored."},
-               400: {}, 404: {}, 409: {}},
+    responses={
+        200: {"model": MessageOut, "description": "A retry: already stored."},
+        400: {},
+        404: {},
+        409: {},
+    },
 )
 async def post_message(
     room_id: int,

@@ -75,13 +75,17 @@ async def _serve(
             async with services.reading() as unit:
                 latest = await latest_message_id(unit.session)
         _drop_already_sent(connection, sent_through)
-        await websocket.send_text(dumps({
-            "type": "ready",
-            "last_message_id": sent_through if sent_through is not None else latest,
-            "online_user_ids": sorted(services.presence.online_user_ids()),
-        }))
+        await websocket.send_text(
+            dumps(
+                {
+                    "type": "ready",
+                    "last_message_id": sent_through if sent_through is not None else latest,
+                    "online_user_ids": sorted(services.presence.online_user_ids()),
+                }
+            )
+        )
         drain = asyncio.create_task(connection.drain())
-        done, _ = await asyncio.wait({drain, receiver}, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait({drain, receiver}, return_when=asyncio.FIRST_COMPLETED)
         for task in (drain, receiver):
             task.cancel()
         await asyncio.gather(drain, receiver, return_exceptions=True)
@@ -129,9 +133,9 @@ def _drop_already_sent(connection: Connection, sent_through: int | None) -> None
         return
     kept = []
     for frame in connection.outbox:
-        if frame.startswith('{"type":"message.posted"'):
-            if json.loads(frame)["message"]["id"] <= sent_through:
-                continue
+        is_message = frame.startswith('{"type":"message.posted"')
+        if is_message and json.loads(frame)["message"]["id"] <= sent_through:
+            continue
         kept.append(frame)
     connection.outbox.clear()
     connection.outbox.extend(kept)

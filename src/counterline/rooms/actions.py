@@ -85,8 +85,15 @@ async def create_topic_room(
     unit.session.add(room)
     await unit.session.flush()
     await add_member(unit, room, creator.id)
-    record(unit, "room.created", actor_id=creator.id, target=f"room:{room.id}",
-           client_ip=client_ip, name=room.name, visibility=visibility.value)
+    record(
+        unit,
+        "room.created",
+        actor_id=creator.id,
+        target=f"room:{room.id}",
+        client_ip=client_ip,
+        name=room.name,
+        visibility=visibility.value,
+    )
     return room
 
 
@@ -113,6 +120,7 @@ async def invite_to_room(unit: Unit, inviter: User, room_id: int, invitee: User)
     if inviter.id != room.created_by_id and inviter.role.value != "admin":
         raise Forbidden(N_("Only the room's creator or an administrator can add members."))
     await add_member(unit, room, invitee.id)
-    record(unit, "room.member_added", actor_id=inviter.id, target=f"room:{room.id}",
-           user_id=invitee.id)
+    record(
+        unit, "room.member_added", actor_id=inviter.id, target=f"room:{room.id}", user_id=invitee.id
+    )
     return room

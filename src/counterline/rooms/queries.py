@@ -19,9 +19,7 @@ async def find_branch_room(db: AsyncSession, branch_id: int) -> Room | None:
 
 
 async def is_member(db: AsyncSession, room_id: int, user_id: int) -> bool:
-    query = select(
-        exists().where(Membership.room_id == room_id, Membership.user_id == user_id)
-    )
+    query = select(exists().where(Membership.room_id == room_id, Membership.user_id == user_id))
     return bool(await db.scalar(query))
 
 
@@ -29,9 +27,9 @@ async def list_rooms_of(db: AsyncSession, user_id: int) -> list[Room]:
     """The rooms a user is a member of: company first, then branch rooms, then topics."""
     kind_order = {RoomKind.company: 0, RoomKind.branch: 1, RoomKind.topic: 2}
     rooms = await db.scalars(
-        select(Room).join(Membership, Membership.room_id == Room.id).where(
-            Membership.user_id == user_id
-        )
+        select(Room)
+        .join(Membership, Membership.room_id == Room.id)
+        .where(Membership.user_id == user_id)
     )
     return sorted(rooms, key=lambda room: (kind_order[room.kind], room.name, room.id))
 

@@ -23,6 +23,7 @@ from counterline.deps import guard_api_write, language_of_request
 from counterline.errors import TooManyRequests, UserError
 from counterline.i18n import current_language, gettext
 from counterline.messages.routes import router as messages_router
+from counterline.ops.routes import router as ops_router
 from counterline.realtime.routes import router as realtime_router
 from counterline.rooms.routes import router as rooms_router
 from counterline.security import SecurityHeaders
@@ -63,6 +64,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.include_router(api)
     app.include_router(realtime_router, prefix=API_PREFIX)
     app.include_router(web_router)
+    app.include_router(ops_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     _install_error_handlers(app)
 

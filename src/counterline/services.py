@@ -11,11 +11,15 @@ from dataclasses import dataclass, field
 
 from counterline.config import Settings
 from counterline.db import Database, Unit, create_engine, unit_of_work, utcnow
+from counterline.messages.actions import posted_event
+from counterline.messages.queries import list_after_anywhere
+from counterline.ops.metrics import Metrics
 from counterline.presence.events import PresenceChanged
 from counterline.presence.queries import set_last_seen
+from counterline.presence.registry import LocalRegistry, PresenceRegistry, RedisRegistry
 from counterline.presence.tracker import PresenceTracker
 from counterline.realtime.broker import Broker, make_broker
-from counterline.realtime.events import Event
+from counterline.realtime.events import Envelope, Event
 from counterline.realtime.hub import Hub
 
 SWEEP_INTERVAL_SECONDS = 5.0
@@ -26,14 +30,28 @@ class Services:
     settings: Settings
     database: Database
     hub: Hub = field(default_factory=Hub)
+    metrics: Metrics = field(default_factory=Metrics)
     broker: Broker = field(init=False)
     presence: PresenceTracker = field(init=False)
     _sweeper: asyncio.Task[None] | None = None
 
     def __post_init__(self) -> None:
-        self.broker = make_broker(self.hub, self.settings.redis_url)
+        self.broker = make_broker(self.hub, self.settings.redis_url, self._messages_since)
+        registry: PresenceRegistry = (
+            RedisRegistry(
+                self.settings.redis_url,
+                on_orphaned=self._announce_offline,
+                beat_seconds=self.settings.node_heartbeat_seconds,
+                dead_after_seconds=self.settings.node_dead_after_seconds,
+            )
+            if self.settings.redis_url
+            else LocalRegistry()
+        )
+        self.hub.on_presence = registry.observe
         self.presence = PresenceTracker(
-            self._record_presence, grace_seconds=self.settings.presence_grace_seconds
+            self._node_presence_changed,
+            grace_seconds=self.settings.presence_grace_seconds,
+            registry=registry,
         )
 
     @classmethod
@@ -43,6 +61,7 @@ class Services:
         )
 
     async def start(self) -> None:
+        await self.presence.registry.start()
         await self.broker.start()
         self._sweeper = asyncio.create_task(self._sweep_idle_connections())
 
@@ -54,27 +73,50 @@ class Services:
         for connection in self.hub.connections():
             connection.close(1001)
         await self.presence.stop()
+        await self.presence.registry.stop()
         await self.broker.stop()
         await self.database.dispose()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Unit]:
         """A write transaction; its events are published after it commits."""
+        started = time.perf_counter()
         async with unit_of_work(self.database, write=True) as unit:
             yield unit
+        self.metrics.db_write.observe(time.perf_counter() - started)
         await self.publish(unit.events)
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[Unit]:
+        started = time.perf_counter()
         async with unit_of_work(self.database, write=False) as unit:
             yield unit
+        self.metrics.db_read.observe(time.perf_counter() - started)
 
     async def publish(self, events: Iterable[Event]) -> None:
         envelopes = [event.envelope() for event in events]
         if envelopes:
+            self.metrics.events_published += len(envelopes)
             await self.broker.publish(envelopes)
 
+    async def _messages_since(self, after: int) -> list[Envelope]:
+        async with self.reading() as unit:
+            rows = await list_after_anywhere(unit.session, after, limit=500)
+        return [
+            posted_event(message, author, branch).envelope() for message, author, branch in rows
+        ]
+
+    async def _node_presence_changed(self, user_id: int, online: bool) -> None:
+        registry = self.presence.registry
+        changed = await (registry.arrive(user_id) if online else registry.leave(user_id))
+        if changed:
+            await self._record_presence(user_id, online)
+
+    async def _announce_offline(self, user_id: int) -> None:
+        await self._record_presence(user_id, online=False)
+
     async def _record_presence(self, user_id: int, online: bool) -> None:
+        """Remember when the user was last seen and tell everyone."""
         now = utcnow()
         async with self.transaction() as unit:
             await set_last_seen(unit.session, user_id, now)

@@ -46,6 +46,11 @@ def message_out(message: Message, author: User, branch: Branch, *, staff: bool) 
     )
 
 
+def posted_event(message: Message, author: User, branch: Branch) -> MessagePosted:
+    full = message_out(message, author, branch, staff=True)
+    return MessagePosted(room_id=message.room_id, message=full.model_dump(mode="json"))
+
+
 async def post_message(
     unit: Unit, author: User, room_id: int, body: str, client_id: str, client_ip: str
 ) -> tuple[MessageOut, bool]:
@@ -78,8 +83,7 @@ async def post_message(
     )
     unit.session.add(message)
     await unit.session.flush()
-    full = message_out(message, author, branch, staff=True)
-    unit.emit(MessagePosted(room_id=room.id, message=full.model_dump(mode="json")))
+    unit.emit(posted_event(message, author, branch))
     return message_out(message, author, branch, staff=author.sees_client_ips), True
 
 

@@ -24,3 +24,6 @@ class MessagePosted(Event):
 
     def staff_payload(self) -> dict[str, Any]:
         return {"message": self.message}
+
+    def key(self) -> str:
+        return f"message:{self.message['id']}"

@@ -74,3 +74,10 @@ async def list_missed(db: AsyncSession, user_id: int, after: int, limit: int) ->
 
 async def latest_message_id(db: AsyncSession) -> int:
     return await db.scalar(select(Message.id).order_by(Message.id.desc()).limit(1)) or 0
+
+
+async def list_after_anywhere(db: AsyncSession, after: int, limit: int) -> list[MessageRow]:
+    """Messages after id ``after`` in every room, oldest first (the live-update fallback)."""
+    query = _with_author().where(Message.id > after)
+    rows = await db.execute(query.order_by(Message.id).limit(limit))
+    return list(rows.all())

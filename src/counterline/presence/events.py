@@ -23,3 +23,6 @@ class PresenceChanged(Event):
     def payload(self) -> dict[str, Any]:
         seen = self.last_seen_at.isoformat() if self.last_seen_at else None
         return {"user_id": self.user_id, "online": self.online, "last_seen_at": seen}
+
+    def control(self) -> dict[str, Any]:
+        return {"presence": [self.user_id, self.online]}

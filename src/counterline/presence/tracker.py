@@ -11,13 +11,20 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
+from counterline.presence.registry import PresenceRegistry
+
 log = logging.getLogger(__name__)
 Transition = Callable[[int, bool], Awaitable[None]]
 
 
 class PresenceTracker:
-    def __init__(self, on_change: Transition, grace_seconds: float) -> None:
+    """Counts this node's tabs per user; ``on_change`` hears a user arrive or leave the node."""
+
+    def __init__(
+        self, on_change: Transition, grace_seconds: float, registry: PresenceRegistry
+    ) -> None:
         self._on_change = on_change
+        self.registry = registry
         self._grace = grace_seconds
         self._tabs: dict[int, int] = {}
         self._leaving: dict[int, asyncio.TimerHandle] = {}
@@ -25,10 +32,11 @@ class PresenceTracker:
         self._worker: asyncio.Task[None] | None = None
 
     def online_user_ids(self) -> set[int]:
-        return set(self._tabs) | set(self._leaving)
+        """Who is online anywhere (all nodes)."""
+        return self.registry.online_user_ids()
 
     def is_online(self, user_id: int) -> bool:
-        return user_id in self._tabs or user_id in self._leaving
+        return self.registry.is_online(user_id)
 
     def tab_opened(self, user_id: int) -> None:
         pending = self._leaving.pop(user_id, None)

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Protocol
 
-from counterline.realtime.events import Envelope
+from counterline.realtime.events import Envelope, dumps, message_id_of
 from counterline.realtime.hub import Hub
 
 log = logging.getLogger(__name__)
@@ -44,16 +44,31 @@ class MemoryBroker:
             self.hub.deliver(envelope)
 
 
-class RedisBroker:
-    """Publishes to Redis and delivers what Redis sends back, including our own events."""
+FetchSince = Callable[[int], Awaitable[list[Envelope]]]
+POLL_SECONDS = 1.0
+POLL_SLACK_IDS = 1_000
 
-    def __init__(self, hub: Hub, url: str) -> None:
+
+class RedisBroker:
+    """Publishes to Redis and delivers what Redis sends back, including our own events.
+
+    If Redis fails, the node keeps serving: its own events are delivered locally and
+    a poller reads new messages from the database (the source of truth) until the
+    subscription is back. Hubs drop events they have already delivered, so the
+    overlap between poller and Redis never reaches a client twice.
+    """
+
+    def __init__(self, hub: Hub, url: str, fetch_since: FetchSince | None = None) -> None:
         from redis import asyncio as aioredis
 
         self.hub = hub
-        self.redis = aioredis.from_url(url, health_check_interval=10)
+        self.redis = aioredis.from_url(
+            url, health_check_interval=5, socket_connect_timeout=3, socket_timeout=5
+        )
+        self.fetch_since = fetch_since
         self.healthy = False
         self._listener: asyncio.Task[None] | None = None
+        self._poller: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
 
     async def start(self) -> None:
@@ -62,29 +77,42 @@ class RedisBroker:
             await asyncio.wait_for(self._ready.wait(), timeout=5)
         except TimeoutError:
             log.warning("Redis not reachable at start; live updates degraded until it is")
+            self._set_health(False)
 
     async def stop(self) -> None:
-        if self._listener is not None:
-            self._listener.cancel()
-            await asyncio.gather(self._listener, return_exceptions=True)
+        for task in (self._listener, self._poller):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
         await self.redis.aclose()
 
     async def publish(self, envelopes: Iterable[Envelope]) -> None:
         for envelope in envelopes:
+            if not self.healthy:
+                # Other nodes read it from the database meanwhile; don't make the poster wait.
+                self.hub.deliver(envelope)
+                continue
             try:
                 await self.redis.publish(CHANNEL, envelope.to_json())
             except Exception:
-                # Clients catch up from the database; the record itself is safe.
-                log.warning("Redis publish failed; delivering locally only", exc_info=True)
-                self.healthy = False
+                log.warning("Redis publish failed; delivering locally only")
+                self._set_health(False)
                 self.hub.deliver(envelope)
+
+    def _set_health(self, healthy: bool) -> None:
+        changed = healthy != self.healthy
+        self.healthy = healthy
+        if changed:
+            self.hub.broadcast(dumps({"type": "live", "state": "ok" if healthy else "degraded"}))
+        if not healthy and self._poller is None and self.fetch_since is not None:
+            self._poller = asyncio.create_task(self._poll_database())
 
     async def _listen(self) -> None:
         while True:
             try:
                 async with self.redis.pubsub() as pubsub:
                     await pubsub.subscribe(CHANNEL)
-                    self.healthy = True
+                    self._set_health(True)
                     self._ready.set()
                     async for item in pubsub.listen():
                         if item["type"] == "message":
@@ -92,10 +120,29 @@ class RedisBroker:
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log.warning("Lost Redis subscription; retrying", exc_info=True)
-            self.healthy = False
+                log.warning("Lost the Redis subscription; retrying")
+            self._set_health(False)
             await asyncio.sleep(1)
 
+    async def _poll_database(self) -> None:
+        """While Redis is away, deliver new messages from the database."""
+        assert self.fetch_since is not None
+        after = max(0, self.hub.last_message_id - POLL_SLACK_IDS)
+        try:
+            while True:
+                for envelope in await self.fetch_since(after):
+                    self.hub.deliver(envelope)
+                    after = max(after, message_id_of(envelope) or 0)
+                if self.healthy:
+                    return
+                await asyncio.sleep(POLL_SECONDS)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("database poller failed")
+        finally:
+            self._poller = None
 
-def make_broker(hub: Hub, redis_url: str) -> Broker:
-    return RedisBroker(hub, redis_url) if redis_url else MemoryBroker(hub)
+
+def make_broker(hub: Hub, redis_url: str, fetch_since: FetchSince | None = None) -> Broker:
+    return RedisBroker(hub, redis_url, fetch_since) if redis_url else MemoryBroker(hub)

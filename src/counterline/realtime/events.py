@@ -29,20 +29,28 @@ class Envelope:
     frame: str
     staff_frame: str | None = None
     control: dict[str, Any] = field(default_factory=dict)
+    key: str | None = None
 
     def frame_for(self, staff: bool) -> str:
         return self.staff_frame if staff and self.staff_frame is not None else self.frame
 
     def to_json(self) -> str:
         return json.dumps(
-            [self.stream, self.type, self.frame, self.staff_frame, self.control],
+            [self.stream, self.type, self.frame, self.staff_frame, self.control, self.key],
             ensure_ascii=False,
         )
 
     @classmethod
     def from_json(cls, raw: str | bytes) -> Envelope:
-        stream, type_, frame, staff_frame, control = json.loads(raw)
-        return cls(stream, type_, frame, staff_frame, control)
+        stream, type_, frame, staff_frame, control, key = json.loads(raw)
+        return cls(stream, type_, frame, staff_frame, control, key)
+
+
+def message_id_of(envelope: Envelope) -> int | None:
+    """The message id an envelope carries (its key is ``message:<id>``), if any."""
+    if envelope.key is None or not envelope.key.startswith("message:"):
+        return None
+    return int(envelope.key.removeprefix("message:"))
 
 
 def dumps(data: dict[str, Any]) -> str:
@@ -69,6 +77,10 @@ class Event:
         """Instructions for the hub itself (not sent to clients)."""
         return {}
 
+    def key(self) -> str | None:
+        """Identity of the event, so a hub that receives it twice delivers it once."""
+        return None
+
     def envelope(self) -> Envelope:
         base = {"type": self.type, "stream": self.stream}
         staff = self.staff_payload()
@@ -78,4 +90,5 @@ class Event:
             frame=dumps({**base, **self.payload()}),
             staff_frame=None if staff is None else dumps({**base, **staff}),
             control=self.control(),
+            key=self.key(),
         )

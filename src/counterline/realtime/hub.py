@@ -14,7 +14,8 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from counterline.realtime.events import Envelope
+from counterline.ops.metrics import Timing
+from counterline.realtime.events import Envelope, message_id_of
 
 OUTBOX_LIMIT = 2_000
 CLOSE_SLOW_CONSUMER = 4008
@@ -81,11 +82,19 @@ class Connection:
                 await self.send_text(self.outbox.popleft())
 
 
+RECENT_KEYS = 50_000
+
+
 class Hub:
     def __init__(self) -> None:
         self._streams: dict[str, set[Connection]] = {}
         self._users: dict[int, set[Connection]] = {}
+        self._recent_keys: set[str] = set()
+        self._recent_order: deque[str] = deque()
         self.delivered = 0
+        self.last_message_id = 0
+        self.on_presence: Callable[[int, bool], None] | None = None
+        self.fanout = Timing()
 
     @property
     def connection_count(self) -> int:
@@ -124,18 +133,44 @@ class Hub:
         return set(self._streams)
 
     def deliver(self, envelope: Envelope) -> None:
+        if envelope.key is not None:
+            if self._seen(envelope.key):
+                return
+            message_id = message_id_of(envelope)
+            if message_id is not None:
+                self.last_message_id = max(self.last_message_id, message_id)
         if envelope.control:
             self._obey(envelope)
         listeners = self._streams.get(envelope.stream)
         if not listeners:
             return
+        started = time.perf_counter()
         frame, staff_frame = envelope.frame, envelope.frame_for(staff=True)
         for connection in tuple(listeners):
             connection.push(staff_frame if connection.staff else frame)
         self.delivered += len(listeners)
+        self.fanout.observe(time.perf_counter() - started)
+
+    def _seen(self, key: str) -> bool:
+        """Whether this event was delivered already (it may arrive twice during failover)."""
+        if key in self._recent_keys:
+            return True
+        self._recent_keys.add(key)
+        self._recent_order.append(key)
+        if len(self._recent_order) > RECENT_KEYS:
+            self._recent_keys.discard(self._recent_order.popleft())
+        return False
+
+    def broadcast(self, frame: str) -> None:
+        """Send a frame to every local socket (e.g. the live-update status)."""
+        for connection in self.connections():
+            connection.push(frame)
 
     def _obey(self, envelope: Envelope) -> None:
         control = envelope.control
+        if "presence" in control and self.on_presence is not None:
+            user_id, online = control["presence"]
+            self.on_presence(user_id, online)
         if "subscribe_user" in control:
             for connection in self._users.get(control["subscribe_user"], ()):
                 self.subscribe(connection, f"room:{control['room_id']}")

@@ -2,7 +2,8 @@
 
 Protocol (JSON text frames, each with a ``type``):
 - server → client: ``message.posted``, ``presence.changed``, ``room.joined``, ``room.left``,
-  ``session.ended``, ``ready`` (after catch-up: ``last_message_id``, ``online_user_ids``),
+  ``session.ended``, ``ready`` (after catch-up: ``last_message_id``, ``online_user_ids``,
+  ``live``), ``live`` (``state``: ``ok``, or ``degraded`` while Redis is away),
   ``resync`` (too much was missed: reload history), ``pong``, ``error``.
 - client → server: ``{"type": "ping"}`` at least every 20 s (heartbeat).
 On connect the server first sends every message after ``last_message_id`` in the
@@ -21,8 +22,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from counterline.accounts.actions import Identity
 from counterline.deps import find_identity, get_services, is_same_origin
 from counterline.errors import UserError
-from counterline.messages.actions import message_out
-from counterline.messages.events import MessagePosted
+from counterline.messages.actions import posted_event
 from counterline.messages.queries import latest_message_id, list_missed
 from counterline.realtime.events import PRESENCE_STREAM, dumps, room_stream, user_stream
 from counterline.realtime.hub import CLOSE_SESSION_ENDED, Connection
@@ -80,7 +80,8 @@ async def _serve(
                 {
                     "type": "ready",
                     "last_message_id": sent_through if sent_through is not None else latest,
-                    "online_user_ids": sorted(services.presence.online_user_ids()),
+                    "online_user_ids": sorted(services.presence.online_user_ids() | {user.id}),
+                    "live": "ok" if services.broker.healthy else "degraded",
                 }
             )
         )
@@ -115,8 +116,7 @@ async def _catch_up(
         while True:
             rows = await list_missed(unit.session, connection.user_id, after, CATCH_UP_PAGE)
             for message, author, branch in rows:
-                out = message_out(message, author, branch, staff=True)
-                event = MessagePosted(room_id=message.room_id, message=out.model_dump(mode="json"))
+                event = posted_event(message, author, branch)
                 await websocket.send_text(event.envelope().frame_for(connection.staff))
                 after = message.id
             sent += len(rows)

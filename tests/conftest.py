@@ -151,3 +151,30 @@ async def login(server: LiveServer) -> AsyncIterator[Callable[..., Any]]:
 
 def chromium_available() -> bool:
     return shutil.which("chromium") is not None or Path("/usr/bin/chromium").exists()
+
+
+@pytest.fixture
+async def sign_in() -> AsyncIterator[Callable[..., Any]]:
+    """``await sign_in(server, "wangfang")``: a logged-in Client on any live server."""
+    clients: list[Client] = []
+
+    async def log_in(live: LiveServer, username: str, **kwargs: Any) -> Client:
+        client = Client(live.url)
+        clients.append(client)
+        response = await client.log_in(username, **kwargs)
+        assert response.status_code == 200, response.text
+        return client
+
+    yield log_in
+    for client in clients:
+        await client.close()
+
+
+@pytest.fixture
+def empty_database_url(tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """A database with nothing in it, not even tables (a first start)."""
+    if BACKEND == "postgresql":
+        databases: PostgresDatabases = request.getfixturevalue("postgres")
+        return databases.url_of(asyncio.run(databases.create()))
+    (tmp_path / "empty").mkdir()
+    return sqlite_url(tmp_path / "empty" / "counterline.db")

@@ -1,0 +1,330 @@
+"""Fan-out "branch day": 1,000 clerks online (50 branches x 20), each in the company room
+and their branch room; 45 messages/s into branch rooms and 5/s into the company room for
+60 s, posted open-loop over HTTP. Reports delivery latency (post written -> each
+recipient's receipt) p50/p99, messages lost / duplicated / delivered to non-members, the
+store check, server CPU and RSS, and the load generator's CPU.
+
+Baseline, same run: a bare ``websockets`` server broadcasting the same frames to the same
+sockets with ``websockets.broadcast()`` (bench/baseline_ws.py).
+
+    .venv/bin/python -m bench.fanout            # full: 1,000 clients, 60 s
+    .venv/bin/python -m bench.fanout --short    # CI: 100 clients, 3 s
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench.fleet import Fleet, Receipts
+from bench.harness import (
+    Meter,
+    arguments,
+    emit_json,
+    generator_cores,
+    header,
+    mib,
+    multi_node_available,
+    pin_self,
+    report,
+    run_directory,
+)
+from bench.seed import Manifest, Provisioned, Shape, provision
+from bench.sender import HttpPoster, Post, Poster, WsPoster, plan, run_open_loop, score
+from bench.targets import baseline_server, check_store, counterline_nodes
+
+KINDS = ("counterline", "baseline")
+
+
+@dataclass
+class Audience:
+    """Who is connected (index = connection) and who should receive each room's messages."""
+
+    connections: list[tuple[str, str]]
+    recipients: dict[int, list[int]]
+    branch_rooms: list[tuple[int, list[str]]]
+    company: tuple[int, list[str]]
+
+
+def branch_day(manifest: Manifest, urls: Sequence[str]) -> Audience:
+    """Every clerk connected once, spread over the nodes round-robin."""
+    connections = []
+    recipients: dict[int, list[int]] = {manifest.company_room_id: []}
+    tokens_by_room: dict[int, list[str]] = {}
+    for index, user in enumerate(manifest.users):
+        connections.append((user.token, urls[index % len(urls)]))
+        recipients[manifest.company_room_id].append(index)
+        recipients.setdefault(user.branch_room_id, []).append(index)
+        tokens_by_room.setdefault(user.branch_room_id, []).append(user.token)
+    everyone = [user.token for user in manifest.users]
+    return Audience(
+        connections,
+        recipients,
+        sorted(tokens_by_room.items()),
+        (manifest.company_room_id, everyone),
+    )
+
+
+@dataclass
+class Step:
+    """One measured stretch at a fixed rate."""
+
+    branch_rate: float
+    company_rate: float
+    duration: float
+    posts: list[Post] = field(default_factory=list)
+    server_cpu: float = 0.0
+    server_cores: float = 0.0
+    server_rss: int = 0
+    server_peak_rss: int = 0
+    generator_cores: float = 0.0
+    sender_lag: float = 0.0
+    figures: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def rate(self) -> float:
+        return self.branch_rate + self.company_rate
+
+
+class Session:
+    """A server (Counterline nodes or the baseline) with the fleet connected to it."""
+
+    def __init__(
+        self, args: argparse.Namespace, run_dir: Path, provisioned: Provisioned, kind: str
+    ) -> None:
+        self.args = args
+        self.run_dir = run_dir
+        self.provisioned = provisioned
+        self.kind = kind
+        self.stack = ExitStack()
+        self.receipts: Receipts | None = None
+        self.next_seq = 1 if kind == "counterline" else 500_000_000
+        self.rng = random.Random(42)
+        self.server_pids: list[int] = []
+        self.connect: dict[str, Any] = {}
+        self.idle_rss = 0
+
+    def __enter__(self) -> Session:
+        manifest = self.provisioned.manifest
+        if self.kind == "counterline":
+            servers = self.stack.enter_context(
+                counterline_nodes(self.args, self.run_dir, self.provisioned)
+            )
+        else:
+            servers = [self.stack.enter_context(baseline_server(self.args, self.run_dir, manifest))]
+        self.servers = servers
+        self.server_pids = [pid for server in servers for pid in server.pids()]
+        from bench.harness import rss_bytes
+
+        self.idle_rss = rss_bytes(self.server_pids)
+        self.audience = branch_day(manifest, [server.ws_url for server in servers])
+        self.fleet = Fleet(
+            self.run_dir,
+            self.audience.connections,
+            processes=self.args.processes,
+            cores=generator_cores(self.args),
+            compression=self.args.compression,
+            heartbeat=15,
+            name=f"{self.kind}-fleet",
+        )
+        self.stack.callback(self.fleet.kill)
+        self.connect = self.fleet.start()
+        if self.connect["failed"]:
+            raise SystemExit(
+                f"{self.kind}: {self.connect['failed']} clients could not connect: "
+                f"{self.connect['errors']}"
+            )
+        self.fleet.settle(quiet=1.0)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stack.close()
+
+    def poster(self) -> Poster:
+        if self.kind == "counterline":
+            return HttpPoster([server.url for server in self.servers])
+        return WsPoster(self.servers[0].ws_url, self.provisioned.manifest.admin.token)
+
+    def run(self, step: Step) -> Step:
+        audience = self.audience
+        step.posts = plan(
+            self.rng,
+            self.next_seq,
+            step.duration,
+            [(step.branch_rate, audience.branch_rooms), (step.company_rate, [audience.company])],
+        )
+        self.next_seq += len(step.posts)
+        expected = sum(len(audience.recipients[p.room_id]) for p in step.posts)
+        before = self.fleet.stats()["messages"]
+        generator_pids = [*self.fleet.pids(), os.getpid()]
+        with Meter(self.server_pids) as server, Meter(generator_pids) as generator:
+            step.sender_lag = asyncio.run(self._send(step.posts))
+            self.fleet.wait_for(before + expected, timeout=max(5.0, step.duration / 4))
+        step.server_cpu, step.server_cores = server.cpu, server.cores
+        step.server_rss, step.server_peak_rss = server.rss, server.peak_rss
+        step.generator_cores = generator.cores
+        self.receipts = self.fleet.collect(self.receipts)
+        result = score(step.posts, self.receipts, audience.recipients)
+        step.figures = result.summary()
+        step.figures["deliveries_per_s"] = round(result.delivered / server.wall)
+        step.figures["server_cpu_us_per_delivery"] = round(
+            server.cpu / max(1, result.delivered) * 1e6, 1
+        )
+        return step
+
+    async def _send(self, posts: list[Post]) -> float:
+        poster = self.poster()
+        if isinstance(poster, WsPoster):
+            await poster.open()
+        try:
+            return await run_open_loop(poster, posts)
+        finally:
+            await poster.close()
+
+
+def step_rows(kind: str, step: Step, session: Session) -> list[tuple[str, str]]:
+    f = step.figures
+    lat = f["latency"]
+    return [
+        (
+            f"{kind}: clients",
+            f"{session.connect['connected']} connected in {session.connect['seconds']} s",
+        ),
+        (
+            f"{kind}: messages",
+            f"{len(step.posts)} posted at {step.rate:g}/s for "
+            f"{step.duration:g} s ({f['failed_posts']} failed posts)",
+        ),
+        (f"{kind}: deliveries", f"{f['delivered']} of {f['expected']} ({f['deliveries_per_s']}/s)"),
+        (
+            f"{kind}: latency",
+            f"p50 {lat['p50_ms']} ms  p90 {lat['p90_ms']} ms  "
+            f"p99 {lat['p99_ms']} ms  max {lat['max_ms']} ms",
+        ),
+        (
+            f"{kind}: post ack",
+            f"p50 {f['post_ack']['p50_ms']} ms  p99 {f['post_ack']['p99_ms']} ms",
+        ),
+        (
+            f"{kind}: lost / duplicated / unexpected",
+            f"{f['lost']} lost / {f['duplicated']} duplicated / {f['unexpected']} unexpected",
+        ),
+        (
+            f"{kind}: server CPU",
+            f"{step.server_cores * 100:.0f}% of a core "
+            f"({f['server_cpu_us_per_delivery']} µs per delivery)",
+        ),
+        (
+            f"{kind}: server RSS",
+            f"{mib(step.server_rss)} (peak {mib(step.server_peak_rss)}, "
+            f"idle before clients {mib(session.idle_rss)})",
+        ),
+        (
+            f"{kind}: load generator CPU",
+            f"{step.generator_cores * 100:.0f}% of a core "
+            f"({session.args.processes} client processes + sender; "
+            f"sender lag max {step.sender_lag * 1000:.0f} ms)",
+        ),
+    ]
+
+
+@contextmanager
+def prepared(args: argparse.Namespace, name: str) -> Iterator[tuple[Path, Provisioned]]:
+    """Skip checks, pinning, the run directory and a fresh database copy."""
+    problem = multi_node_available(args)
+    if problem:
+        print(f"SKIP: {problem}")
+        sys.exit(0)
+    pin_self(generator_cores(args))
+    with run_directory(args, name) as run_dir:
+        shape = Shape(args.branches, args.clerks)
+        provisioned = provision(shape, run_dir, database_url=args.database_url)
+        try:
+            yield run_dir, provisioned
+        finally:
+            provisioned.drop()
+
+
+def fanout_arguments(description: str) -> argparse.ArgumentParser:
+    parser = arguments(description)
+    parser.add_argument("--branches", type=int, default=50)
+    parser.add_argument("--clerks", type=int, default=20, help="clerks per branch")
+    parser.add_argument("--processes", type=int, default=4, help="client processes")
+    parser.add_argument(
+        "--compression",
+        choices=["deflate", "none"],
+        default="deflate",
+        help="permessage-deflate as browsers negotiate it (default), or none",
+    )
+    parser.add_argument("--no-baseline", action="store_true")
+    return parser
+
+
+def main() -> None:
+    parser = fanout_arguments(__doc__.split("\n")[0])
+    parser.add_argument("--branch-rate", type=float, default=45.0)
+    parser.add_argument("--company-rate", type=float, default=5.0)
+    parser.add_argument("--duration", type=float, default=60.0)
+    args = parser.parse_args()
+    if args.short:
+        args.branches, args.clerks, args.processes, args.duration = 5, 20, 2, 3.0
+    header("fan-out: branch day")
+    results: dict[str, Any] = {}
+    failures = []
+    with prepared(args, "fanout") as (run_dir, provisioned):
+        kinds = KINDS[:1] if args.no_baseline else KINDS
+        for kind in kinds:
+            with Session(args, run_dir, provisioned, kind) as session:
+                step = session.run(Step(args.branch_rate, args.company_rate, args.duration))
+            report(step_rows(kind, step, session))
+            f = step.figures
+            if f["lost"] or f["duplicated"] or f["unexpected"] or f["failed_posts"]:
+                failures.append(kind)
+            results[kind] = {
+                **f,
+                "server_cores": round(step.server_cores, 3),
+                "server_rss_mib": round(step.server_rss / 2**20, 1),
+                "server_idle_rss_mib": round(session.idle_rss / 2**20, 1),
+                "generator_cores": round(step.generator_cores, 3),
+                "clients": session.connect["connected"],
+            }
+            if kind == "counterline":
+                check = check_store(provisioned.database_url, step.posts)
+                report([("counterline: store check", check.line())])
+                results[kind]["store_ok"] = check.ok
+                if not check.ok:
+                    failures.append("store")
+    if "baseline" in results:
+        c, b = results["counterline"], results["baseline"]
+        report(
+            [
+                (
+                    "ratio p50 (counterline / baseline)",
+                    f"{c['latency']['p50_ms'] / max(b['latency']['p50_ms'], 0.01):.1f}x",
+                ),
+                (
+                    "ratio p99 (counterline / baseline)",
+                    f"{c['latency']['p99_ms'] / max(b['latency']['p99_ms'], 0.01):.1f}x",
+                ),
+                (
+                    "ratio server CPU (counterline / baseline)",
+                    f"{c['server_cores'] / max(b['server_cores'], 0.001):.1f}x",
+                ),
+            ]
+        )
+    emit_json("fanout", results)
+    if failures:
+        print(f"FAILED: lost, duplicated, unexpected or unstored messages in {failures}")
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

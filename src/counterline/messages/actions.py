@@ -40,7 +40,7 @@ def message_out(message: Message, author: User, branch: Branch, *, staff: bool) 
         author=AuthorOut(id=author.id, username=author.username, display_name=author.display_name),
         branch=BranchRef(id=branch.id, name=branch.name),
         body=message.body,
-        body_html=render_body(message.body),
+        body_html=message.body_html,
         created_at=message.created_at,
         client_ip=message.client_ip if staff else None,
     )
@@ -79,6 +79,7 @@ async def post_message(
         client_id=client_id,
         client_ip=client_ip,
         body=body,
+        body_html=render_body(body),
         created_at=utcnow(),
     )
     unit.session.add(message)

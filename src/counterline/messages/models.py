@@ -27,4 +27,5 @@ class Message(Base):
     client_id: Mapped[str] = mapped_column(String(64))
     client_ip: Mapped[str] = mapped_column(String(45))
     body: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text, doc="Rendered once, when posted.")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

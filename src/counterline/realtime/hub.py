@@ -33,6 +33,7 @@ class Connection:
         "outbox",
         "send_text",
         "session_id",
+        "skip_through",
         "staff",
         "streams",
         "user_id",
@@ -57,9 +58,11 @@ class Connection:
         self.closed = False
         self.close_code = 1000
         self.last_inbound = time.monotonic()
+        self.skip_through = 0
 
-    def push(self, frame: str) -> None:
-        if self.closed:
+    def push(self, frame: str, message_id: int = 0) -> None:
+        # Messages up to skip_through were already sent from the database at connect.
+        if self.closed or (message_id and message_id <= self.skip_through):
             return
         if len(self.outbox) >= OUTBOX_LIMIT:
             self.close(CLOSE_SLOW_CONSUMER)
@@ -146,8 +149,9 @@ class Hub:
             return
         started = time.perf_counter()
         frame, staff_frame = envelope.frame, envelope.frame_for(staff=True)
+        message_id = message_id_of(envelope) or 0
         for connection in tuple(listeners):
-            connection.push(staff_frame if connection.staff else frame)
+            connection.push(staff_frame if connection.staff else frame, message_id)
         self.delivered += len(listeners)
         self.fanout.observe(time.perf_counter() - started)
 

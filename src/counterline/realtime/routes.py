@@ -128,9 +128,11 @@ async def _catch_up(
 
 
 def _drop_already_sent(connection: Connection, sent_through: int | None) -> None:
-    """Live frames buffered during catch-up may repeat messages just sent from the database."""
+    """Live frames buffered during catch-up, or arriving later, may repeat messages just
+    sent from the database: drop those now and have the connection skip them later."""
     if sent_through is None:
         return
+    connection.skip_through = sent_through
     kept = []
     for frame in connection.outbox:
         is_message = frame.startswith('{"type":"message.posted"')

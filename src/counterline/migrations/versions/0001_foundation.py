@@ -147,6 +147,7 @@ def upgrade() -> None:
         sa.Column("client_id", sa.String(length=64), nullable=False),
         sa.Column("client_ip", sa.String(length=45), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("body_html", sa.Text(), nullable=False),
         sa.Column("created_at", counterline.db.UtcDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["author_branch_id"],

@@ -44,6 +44,8 @@ class LiveServer:
             port=self.port,
             log_level="warning",
             lifespan="on",
+            # As `counterline serve`: only the app decides whose X-Forwarded-For to believe.
+            proxy_headers=False,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)

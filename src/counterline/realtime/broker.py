@@ -47,6 +47,7 @@ class MemoryBroker:
 FetchSince = Callable[[int], Awaitable[list[Envelope]]]
 POLL_SECONDS = 1.0
 POLL_SLACK_IDS = 1_000
+UNSENT_LIMIT = 10_000
 
 
 class RedisBroker:
@@ -70,6 +71,7 @@ class RedisBroker:
         self._listener: asyncio.Task[None] | None = None
         self._poller: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
+        self._unsent: list[Envelope] = []
 
     async def start(self) -> None:
         self._listener = asyncio.create_task(self._listen())
@@ -88,16 +90,28 @@ class RedisBroker:
 
     async def publish(self, envelopes: Iterable[Envelope]) -> None:
         for envelope in envelopes:
-            if not self.healthy:
-                # Other nodes read it from the database meanwhile; don't make the poster wait.
-                self.hub.deliver(envelope)
-                continue
-            try:
-                await self.redis.publish(CHANNEL, envelope.to_json())
-            except Exception:
-                log.warning("Redis publish failed; delivering locally only")
-                self._set_health(False)
-                self.hub.deliver(envelope)
+            if self.healthy:
+                try:
+                    await self.redis.publish(CHANNEL, envelope.to_json())
+                    continue
+                except Exception:
+                    log.warning("Redis publish failed; delivering locally only")
+                    self._set_health(False)
+            # Don't make the poster wait: deliver here, send to the other nodes on recovery.
+            self.hub.deliver(envelope)
+            self._keep_for_later(envelope)
+
+    def _keep_for_later(self, envelope: Envelope) -> None:
+        if len(self._unsent) < UNSENT_LIMIT:
+            self._unsent.append(envelope)
+        else:
+            log.warning("too many events held while Redis is away; other nodes poll the database")
+
+    async def _send_held_events(self) -> None:
+        """Events this node could not publish go out now; hubs drop what they already have."""
+        while self._unsent:
+            await self.redis.publish(CHANNEL, self._unsent[0].to_json())
+            self._unsent.pop(0)
 
     def _set_health(self, healthy: bool) -> None:
         changed = healthy != self.healthy
@@ -112,6 +126,7 @@ class RedisBroker:
             try:
                 async with self.redis.pubsub() as pubsub:
                     await pubsub.subscribe(CHANNEL)
+                    await self._send_held_events()
                     self._set_health(True)
                     self._ready.set()
                     async for item in pubsub.listen():

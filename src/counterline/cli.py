@@ -20,6 +20,8 @@ from counterline.config import Settings, load_settings
 from counterline.db import Unit
 from counterline.errors import UserError
 from counterline.migrate import upgrade
+from counterline.ops.backup import BackupError, back_up
+from counterline.ops.backup import restore as restore_backup
 from counterline.services import Services
 
 T = TypeVar("T")
@@ -221,3 +223,38 @@ def token_create(ctx: click.Context, username: str) -> None:
         return await accounts.create_api_token(unit, await accounts.get_user_named(unit, username))
 
     click.echo(_in_transaction(_settings(ctx), work))
+
+
+@main.command()
+@click.argument("destination", type=click.Path(path_type=Path))
+@click.pass_context
+def backup(ctx: click.Context, destination: Path) -> None:
+    """Copy the SQLite database to DESTINATION (a file, or a directory) while it runs."""
+    settings = _settings(ctx)
+    try:
+        written = back_up(settings.effective_database_url, destination)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Backed up to {written}")
+
+
+@main.command()
+@click.argument("source", type=click.Path(path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_context
+def restore(ctx: click.Context, source: Path, yes: bool) -> None:
+    """Replace the SQLite database with the backup SOURCE. Stop the server first."""
+    settings = _settings(ctx)
+    if not yes:
+        click.confirm(
+            f"Replace the database in {settings.data_dir} with {source}? The server must be "
+            "stopped",
+            abort=True,
+        )
+    try:
+        previous = restore_backup(settings.effective_database_url, source)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from error
+    if previous is not None:
+        click.echo(f"The previous database was kept as {previous}")
+    click.echo(f"Restored {source}; start the server again.")

@@ -13,11 +13,13 @@ import click
 
 from counterline.accounts import actions as accounts
 from counterline.accounts.models import Role
+from counterline.accounts.secrets import generate_password
 from counterline.bootstrap import ensure_first_admin
 from counterline.branches.actions import add_branch
 from counterline.branches.queries import list_branches
 from counterline.config import Settings, load_settings
 from counterline.db import Unit
+from counterline.demo import load_demo
 from counterline.errors import UserError
 from counterline.migrate import upgrade
 from counterline.ops.backup import BackupError, back_up
@@ -258,3 +260,14 @@ def restore(ctx: click.Context, source: Path, yes: bool) -> None:
     if previous is not None:
         click.echo(f"The previous database was kept as {previous}")
     click.echo(f"Restored {source}; start the server again.")
+
+
+@main.command()
+@click.option("--password-stdin", is_flag=True, help="Read the demo users' password from stdin.")
+@click.pass_context
+def demo(ctx: click.Context, password_stdin: bool) -> None:
+    """Load demo branches, people and a conversation (for trying Counterline out)."""
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else generate_password()
+    usernames = _run(_settings(ctx), lambda services: load_demo(services, password))
+    click.echo(f"Demo users: {', '.join(usernames)}")
+    click.echo(f"Their password: {password}")

@@ -89,9 +89,19 @@ def language_of_request(connection: HTTPConnection) -> str:
 OptionalIdentity = Annotated[Identity | None, Depends(find_identity)]
 
 
-async def require_identity(identity: OptionalIdentity) -> Identity:
+async def require_login(identity: OptionalIdentity) -> Identity:
     if identity is None:
         raise Unauthorized(N_("Please log in."))
+    return identity
+
+
+LoggedIn = Annotated[Identity, Depends(require_login)]
+
+
+async def require_identity(identity: LoggedIn) -> Identity:
+    """A logged-in user who has replaced their one-time password."""
+    if identity.user.must_change_password:
+        raise Forbidden(N_("Please choose your own password first."))
     return identity
 
 

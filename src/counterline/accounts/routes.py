@@ -10,7 +10,7 @@ from counterline.accounts.schemas import (
     UserList,
 )
 from counterline.config import Settings
-from counterline.deps import SESSION_COOKIE, ClientIp, IdentityDep, ServicesDep
+from counterline.deps import SESSION_COOKIE, ClientIp, IdentityDep, LoggedIn, ServicesDep
 
 router = APIRouter(tags=["accounts"])
 
@@ -56,7 +56,7 @@ async def log_in(
 
 
 @router.get("/session", responses={401: {}})
-async def current_session(identity: IdentityDep, services: ServicesDep) -> SessionOut:
+async def current_session(identity: LoggedIn, services: ServicesDep) -> SessionOut:
     """Who is logged in, and the CSRF token for cookie-authenticated changes."""
     async with services.reading() as unit:
         user_view = await views.describe(unit, identity.user, services.presence)
@@ -81,7 +81,7 @@ async def log_out(request: Request, services: ServicesDep, ip: ClientIp) -> Resp
 
 @router.put("/session/password", status_code=204, responses={400: {}, 401: {}})
 async def change_password(
-    change: PasswordChangeIn, identity: IdentityDep, services: ServicesDep, ip: ClientIp
+    change: PasswordChangeIn, identity: LoggedIn, services: ServicesDep, ip: ClientIp
 ) -> Response:
     """Change one's own password; other sessions of the user are logged out."""
     async with services.transaction() as unit:

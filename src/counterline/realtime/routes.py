@@ -45,7 +45,7 @@ async def stream(websocket: WebSocket, last_message_id: int | None = None) -> No
         identity = await find_identity(websocket)
     except UserError:
         identity = None
-    if identity is None:
+    if identity is None or identity.user.must_change_password:
         await websocket.close(code=CLOSE_FORBIDDEN)
         return
     await websocket.accept()

@@ -275,7 +275,8 @@ async def change_password(
     user.password_hash = hash_password(new)
     user.must_change_password = False
     keep = identity.session.id if identity.session else None
-    await queries.delete_sessions_of(unit.session, user.id, except_id=keep)
+    for ended in await queries.delete_sessions_of(unit.session, user.id, except_id=keep):
+        unit.emit(SessionEnded(user_id=user.id, session_id=ended))
     record(
         unit, "password.changed", actor_id=user.id, target=f"user:{user.id}", client_ip=client_ip
     )

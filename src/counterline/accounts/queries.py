@@ -61,11 +61,14 @@ async def delete_session(db: AsyncSession, token_hash: str) -> Session | None:
     )
 
 
-async def delete_sessions_of(db: AsyncSession, user_id: int, except_id: int | None = None) -> None:
+async def delete_sessions_of(
+    db: AsyncSession, user_id: int, except_id: int | None = None
+) -> list[int]:
+    """Delete a user's sessions (but ``except_id``); returns the ids deleted."""
     query = delete(Session).where(Session.user_id == user_id)
     if except_id is not None:
         query = query.where(Session.id != except_id)
-    await db.execute(query)
+    return list(await db.scalars(query.returning(Session.id)))
 
 
 async def failures_since(

@@ -1,0 +1,256 @@
+"""The WebSocket stream: live delivery, catch-up, reconnects, heartbeats, ending sessions."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import websockets
+
+from tests.cast import CHENGBEI, HUAQIAO, PASSWORD, Cast
+from tests.support.clients import Client, Stream, open_stream
+
+
+async def frames_until_pong(stream: Stream) -> list[dict[str, Any]]:
+    """Everything the server sends before it answers a ping (frames arrive in order)."""
+    await stream.socket.send(json.dumps({"type": "ping"}))
+    frames = []
+    while (frame := await stream.next())["type"] != "pong":
+        frames.append(frame)
+    return frames
+
+
+async def frames_until_ready(stream: Stream) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    frames = []
+    while (frame := await stream.next())["type"] != "ready":
+        frames.append(frame)
+    return frames, frame
+
+
+async def close_code(stream: Stream, timeout: float = 5) -> int | None:
+    """Read until the server closes the socket; returns the close code it sent."""
+    try:
+        while True:
+            await asyncio.wait_for(stream.socket.recv(), timeout)
+    except websockets.exceptions.ConnectionClosed as closed:
+        return closed.rcvd.code if closed.rcvd else None
+
+
+def message_ids(frames: list[dict[str, Any]]) -> list[int]:
+    return [f["message"]["id"] for f in frames if f["type"] == "message.posted"]
+
+
+async def post(client: Client, room_id: int, body: str, client_id: str) -> int:
+    response = await client.post_message(room_id, body, client_id)
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
+
+
+async def test_ping_is_answered_with_pong_and_junk_with_an_error(login, server) -> None:
+    wang = await login("wangfang")
+    stream = await open_stream(server.ws_url, cookie=wang.session_cookie)
+    try:
+        await stream.next("ready")
+        before_pong = await frames_until_pong(stream)
+        await stream.socket.send("not json")
+        complaint = await stream.next("error")
+        assert await frames_until_pong(stream) == []
+    finally:
+        await stream.close()
+    assert {frame["type"] for frame in before_pong} <= {"presence.changed"}
+    assert complaint["error"]
+
+
+async def test_messages_reach_room_members_only(login, server, cast: Cast) -> None:
+    wang = await login("wangfang")
+    zhao = await login("zhaomin")
+    li = await login("lina")
+    colleague = await open_stream(server.ws_url, cookie=zhao.session_cookie)
+    other_branch = await open_stream(server.ws_url, cookie=li.session_cookie)
+    try:
+        await colleague.next("ready")
+        await other_branch.next("ready")
+        internal = await post(wang, cast.branch_room_ids[CHENGBEI], "城北内部通知", "live-0001")
+        public = await post(wang, cast.company_room_id, "全公司通知", "live-0002")
+        assert message_ids(await frames_until_pong(colleague)) == [internal, public]
+        seen_by_other_branch = await frames_until_pong(other_branch)
+    finally:
+        await colleague.close()
+        await other_branch.close()
+    assert message_ids(seen_by_other_branch) == [public]
+    [frame] = [f for f in seen_by_other_branch if f["type"] == "message.posted"]
+    assert frame["message"]["body"] == "全公司通知"
+    assert frame["message"]["author"]["username"] == "wangfang"
+    assert frame["message"]["branch"]["name"] == CHENGBEI
+
+
+async def test_catch_up_sends_exactly_the_missed_messages_in_order_before_ready(
+    login, server, cast: Cast
+) -> None:
+    wang = await login("wangfang")
+    li = await login("lina")
+    seen = await post(wang, cast.company_room_id, "已经看过", "catch-0001")
+    missed = [
+        await post(li, cast.company_room_id, "错过一", "catch-0002"),
+        await post(wang, cast.branch_room_ids[CHENGBEI], "错过二", "catch-0003"),
+    ]
+    await post(li, cast.branch_room_ids[HUAQIAO], "别的营业厅", "catch-0004")
+    missed.append(await post(li, cast.company_room_id, "错过三", "catch-0005"))
+    stream = await open_stream(server.ws_url, cookie=wang.session_cookie, last_message_id=seen)
+    try:
+        replayed, ready = await frames_until_ready(stream)
+        after_ready = await frames_until_pong(stream)
+        live = await post(li, cast.company_room_id, "连上以后", "catch-0006")
+        then = await frames_until_pong(stream)
+    finally:
+        await stream.close()
+    assert message_ids(replayed) == missed
+    assert [f["message"]["body"] for f in replayed] == ["错过一", "错过二", "错过三"]
+    assert ready["last_message_id"] == missed[-1]
+    assert message_ids(after_ready) == []
+    assert message_ids(then) == [live]
+
+
+async def test_stream_without_a_last_message_id_replays_nothing(login, server, cast) -> None:
+    wang = await login("wangfang")
+    latest = await post(wang, cast.company_room_id, "旧消息", "fresh-0001")
+    stream = await open_stream(server.ws_url, cookie=wang.session_cookie)
+    try:
+        replayed, ready = await frames_until_ready(stream)
+        assert message_ids(await frames_until_pong(stream)) == []
+    finally:
+        await stream.close()
+    assert message_ids(replayed) == []
+    assert ready["last_message_id"] == latest
+    assert cast["wangfang"].id in ready["online_user_ids"]
+
+
+async def test_reconnect_after_a_server_restart_loses_and_repeats_nothing(
+    login, server, cast: Cast
+) -> None:
+    wang = await login("wangfang")
+    li = await login("lina")
+    stream = await open_stream(server.ws_url, cookie=li.session_cookie, last_message_id=0)
+    await frames_until_ready(stream)
+    first = await post(wang, cast.company_room_id, "重启前", "restart-001")
+    assert message_ids(await frames_until_pong(stream)) == [first]
+    last_seen = first
+
+    await asyncio.to_thread(server.restart)
+    assert await close_code(stream) is not None
+    missed = [
+        await post(wang, cast.company_room_id, f"重启后{number}", f"restart-{number:03}")
+        for number in range(2, 5)
+    ]
+    stream = await open_stream(server.ws_url, cookie=li.session_cookie, last_message_id=last_seen)
+    try:
+        replayed, ready = await frames_until_ready(stream)
+        live = await post(wang, cast.company_room_id, "恢复了", "restart-005")
+        after = await frames_until_pong(stream)
+    finally:
+        await stream.close()
+    assert message_ids(replayed) == missed
+    assert ready["last_message_id"] == missed[-1]
+    assert message_ids(after) == [live]
+
+
+async def test_new_topic_room_reaches_members_already_connected(login, server) -> None:
+    zhang = await login("zhangwei")
+    li = await login("lina")
+    creator = await open_stream(server.ws_url, cookie=zhang.session_cookie)
+    member = await open_stream(server.ws_url, cookie=li.session_cookie)
+    try:
+        await creator.next("ready")
+        await member.next("ready")
+        created = await zhang.http.post(
+            "/api/v1/rooms",
+            json={"name": "窗口礼仪", "visibility": "invite_only"},
+            headers={"X-CSRF-Token": zhang.csrf_token},
+        )
+        room_id = created.json()["id"]
+        joined_creator = await creator.next("room.joined")
+        added = await zhang.http.post(
+            f"/api/v1/rooms/{room_id}/members",
+            json={"username": "lina"},
+            headers={"X-CSRF-Token": zhang.csrf_token},
+        )
+        assert added.status_code == 200
+        joined_member = await member.next("room.joined")
+        message = await post(zhang, room_id, "欢迎加入", "topic-00001")
+        to_creator = await creator.next("message.posted")
+        to_member = await member.next("message.posted")
+    finally:
+        await creator.close()
+        await member.close()
+    assert joined_creator["room"]["id"] == joined_member["room"]["id"] == room_id
+    assert joined_member["room"]["name"] == "窗口礼仪"
+    assert to_creator["message"]["id"] == to_member["message"]["id"] == message
+    assert to_member["message"]["room_id"] == room_id
+
+
+async def test_joining_a_public_room_subscribes_the_open_stream(login, server) -> None:
+    zhang = await login("zhangwei")
+    li = await login("lina")
+    created = await zhang.http.post(
+        "/api/v1/rooms", json={"name": "社保卡"}, headers={"X-CSRF-Token": zhang.csrf_token}
+    )
+    room_id = created.json()["id"]
+    stream = await open_stream(server.ws_url, cookie=li.session_cookie)
+    try:
+        await stream.next("ready")
+        before_joining = await post(zhang, room_id, "加入前", "public-0001")
+        joined = await li.http.put(
+            f"/api/v1/rooms/{room_id}/membership", headers={"X-CSRF-Token": li.csrf_token}
+        )
+        assert joined.status_code == 200
+        await stream.next("room.joined")
+        after_joining = await post(zhang, room_id, "加入后", "public-0002")
+        received = message_ids(await frames_until_pong(stream))
+    finally:
+        await stream.close()
+    assert before_joining not in received
+    assert received == [after_joining]
+
+
+async def test_logout_closes_that_sessions_sockets_with_4001(login, server) -> None:
+    leaving = await login("wangfang")
+    staying = await login("wangfang")
+    tabs = [await open_stream(server.ws_url, cookie=leaving.session_cookie) for _ in range(2)]
+    other = await open_stream(server.ws_url, cookie=staying.session_cookie)
+    try:
+        for stream in [*tabs, other]:
+            await stream.next("ready")
+        response = await leaving.http.delete(
+            "/api/v1/session", headers={"X-CSRF-Token": leaving.csrf_token}
+        )
+        assert response.status_code == 204
+        assert [await close_code(tab) for tab in tabs] == [4001, 4001]
+        told = await frames_until_pong(other)
+        assert [frame["type"] for frame in told] == ["session.ended"]
+        assert (await staying.http.get("/api/v1/session")).status_code == 200
+    finally:
+        for stream in [*tabs, other]:
+            await stream.close()
+
+
+async def test_password_change_closes_the_other_sessions_sockets(login, server) -> None:
+    here = await login("wangfang")
+    elsewhere = await login("wangfang")
+    own_tab = await open_stream(server.ws_url, cookie=here.session_cookie)
+    other_tab = await open_stream(server.ws_url, cookie=elsewhere.session_cookie)
+    try:
+        await own_tab.next("ready")
+        await other_tab.next("ready")
+        response = await here.http.put(
+            "/api/v1/session/password",
+            json={"current_password": PASSWORD, "new_password": "a-new-pass-2026"},
+            headers={"X-CSRF-Token": here.csrf_token},
+        )
+        assert response.status_code == 204
+        assert await close_code(other_tab) == 4001
+        assert message_ids(await frames_until_pong(own_tab)) == []
+        assert (await here.http.get("/api/v1/session")).status_code == 200
+    finally:
+        await own_tab.close()
+        await other_tab.close()

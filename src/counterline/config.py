@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     session_absolute_hours: int = 7 * 24
     presence_grace_seconds: float = 5.0
     heartbeat_timeout_seconds: float = 45.0
+    max_queued_writes: int = 500
     node_heartbeat_seconds: float = 10.0
     node_dead_after_seconds: float = 30.0
     allowed_origins: list[str] = Field(default_factory=list)

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 from counterline.config import Settings
 from counterline.db import Database, Unit, create_engine, unit_of_work, utcnow
+from counterline.errors import TooManyRequests
+from counterline.i18n import N_
 from counterline.messages.actions import posted_event
 from counterline.messages.queries import list_after_anywhere
 from counterline.ops.metrics import Metrics
@@ -34,6 +36,7 @@ class Services:
     broker: Broker = field(init=False)
     presence: PresenceTracker = field(init=False)
     _sweeper: asyncio.Task[None] | None = None
+    _writes_waiting: int = 0
 
     def __post_init__(self) -> None:
         self.broker = make_broker(self.hub, self.settings.redis_url, self._messages_since)
@@ -85,6 +88,18 @@ class Services:
             yield unit
         self.metrics.db_write.observe(time.perf_counter() - started)
         await self.publish(unit.events)
+
+    @asynccontextmanager
+    async def admit_write(self) -> AsyncIterator[None]:
+        """Shed load explicitly: past the queue limit a write is refused (429), not delayed
+        until it times out. The client retries with the same client id."""
+        if self._writes_waiting >= self.settings.max_queued_writes:
+            raise TooManyRequests(N_("The server is busy. Please try again."), retry_after=1)
+        self._writes_waiting += 1
+        try:
+            yield
+        finally:
+            self._writes_waiting -= 1
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[Unit]:

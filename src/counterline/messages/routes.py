@@ -44,6 +44,7 @@ async def list_messages(
         400: {},
         404: {},
         409: {},
+        429: {"description": "The server is saturated; retry with the same client_id."},
     },
 )
 async def post_message(
@@ -55,7 +56,7 @@ async def post_message(
     response: Response,
 ) -> MessageOut:
     """Post a message. Answers only after it is committed; safe to retry with the same client_id."""
-    async with services.transaction() as unit:
+    async with services.admit_write(), services.transaction() as unit:
         message, created = await actions.post_message(
             unit, identity.user, room_id, new.body, new.client_id, ip
         )

@@ -25,13 +25,16 @@ from counterline.deps import (
 from counterline.errors import UserError
 from counterline.i18n import LANGUAGES, N_, current_language
 from counterline.messages.actions import list_messages
+from counterline.messages.queries import latest_message_id
 from counterline.rooms import queries as room_queries
 from counterline.rooms.actions import get_visible_room, open_company_room
 from counterline.rooms.schemas import RoomOut
+from counterline.web import api_docs
 from counterline.web.client_strings import client_strings
 from counterline.web.templating import render
 
 router = APIRouter(include_in_schema=False)
+router.include_router(api_docs.router)
 LOGIN_CSRF_COOKIE = "counterline_login_csrf"
 
 
@@ -209,6 +212,7 @@ async def room_page(
         room = await get_visible_room(unit, user, room_id)
         rooms = await room_queries.list_rooms_of(unit.session, user.id)
         joinable = await room_queries.list_joinable_rooms(unit.session, user.id)
+        latest = await latest_message_id(unit.session)
         page = await list_messages(unit, user, room.id, zone=services.settings.zone)
         people = await account_views.list_users(unit, services.presence)
         me = await account_views.describe(unit, user, services.presence)
@@ -220,6 +224,7 @@ async def room_page(
         "time_zone": services.settings.time_zone,
         "language": current_language.get(),
         "page": page.model_dump(mode="json"),
+        "last_message_id": latest or 0,
         "users": [person.model_dump(mode="json") for person in people],
         "strings": client_strings(),
     }

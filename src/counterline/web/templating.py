@@ -11,7 +11,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.requests import Request
 from starlette.responses import Response
 
-from counterline import i18n
+from counterline import __version__, i18n
 
 TEMPLATE_DIR = Path(__file__).parent.parent / "templates"
 _environment = jinja2.Environment(
@@ -47,6 +47,7 @@ def render(
         "language": i18n.current_language.get(),
         "html_lang": "zh-CN" if i18n.current_language.get() == "zh_CN" else "en",
         "time_zone": settings.time_zone,
+        "version": __version__,
         "local_time": lambda value, fmt="%Y-%m-%d %H:%M": local_time(value, request, fmt),
     }
     return templates.TemplateResponse(

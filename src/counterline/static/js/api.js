@@ -1,5 +1,6 @@
-// Server contract: JSON API under /api/v1; errors are {"error": "<message>"};
-// state changes carry the session's CSRF token in X-CSRF-Token.
+// Server contract: the JSON API under /api/v1; errors are {"error": "<message>"} with a 4xx or
+// 5xx status; state changes made with the session cookie carry X-CSRF-Token. A network failure
+// rejects with an ApiError whose status is 0.
 
 export class ApiError extends Error {
   constructor(message, status) {
@@ -12,12 +13,17 @@ export function makeApi(csrfToken, fallbackMessage) {
   async function request(method, path, body) {
     const headers = { Accept: "application/json", "X-CSRF-Token": csrfToken };
     if (body !== undefined) headers["Content-Type"] = "application/json";
-    const response = await fetch(`/api/v1${path}`, {
-      method,
-      headers,
-      credentials: "same-origin",
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+    let response;
+    try {
+      response = await fetch(`/api/v1${path}`, {
+        method,
+        headers,
+        credentials: "same-origin",
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch {
+      throw new ApiError(fallbackMessage, 0);
+    }
     const data = response.status === 204 ? null : await response.json().catch(() => null);
     if (!response.ok) {
       throw new ApiError((data && data.error) || fallbackMessage, response.status);

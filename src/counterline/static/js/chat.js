@@ -1,151 +1,157 @@
-// Entry point of the room page. Server contract: the #boot JSON block (room, me,
-// csrf_token, time_zone, language, page, users, strings) rendered by web/routes.py,
-// and the stream events listed in realtime/routes.py.
+// Entry point of the room page. Server contract: the #boot JSON block rendered by
+// web/routes.py (room, me, staff, csrf_token, time_zone, language, page, users,
+// last_message_id, strings) and the stream events of realtime/routes.py: "message.posted",
+// "presence.changed", "ready", "resync", "session.ended", "room.joined", "room.left".
 
 import { makeApi } from "./api.js";
 import { Composer } from "./composer.js";
+import { makeConnectionBanner } from "./connection.js";
+import { History } from "./history.js";
 import { MessageList } from "./messages.js";
+import { attachPanels } from "./panels.js";
 import { PeoplePanel } from "./people.js";
 import { Stream } from "./stream.js";
+import { UnreadBadges } from "./unread.js";
 
 const boot = JSON.parse(document.getElementById("boot").textContent);
-const { strings } = boot;
-const api = makeApi(boot.csrf_token, strings.error);
+const { strings, me } = boot;
 const roomId = boot.room.id;
+const api = makeApi(boot.csrf_token, strings.error);
+const byId = (id) => document.getElementById(id);
+const timelineStatus = byId("timeline-status");
+
+function announce(text) {
+  timelineStatus.textContent = "";
+  setTimeout(() => { timelineStatus.textContent = text; }, 50);
+}
 
 const messages = new MessageList({
-  list: document.getElementById("messages"),
-  template: document.getElementById("message-template"),
-  roomId,
+  list: byId("messages"),
+  scroller: byId("timeline"),
+  template: byId("message-template"),
+  me,
   timeZone: boot.time_zone,
   language: boot.language,
   strings,
+});
+const history = new History({
+  roomId,
   api,
+  messages,
+  olderButton: byId("load-older"),
+  latestButton: byId("back-to-latest"),
+  jumpForm: byId("jump-form"),
+  announce,
+  strings,
 });
 const people = new PeoplePanel({
-  container: document.getElementById("people-list"),
-  counter: document.getElementById("online-count"),
+  container: byId("people-list"),
+  counters: document.querySelectorAll("[data-online-count]"),
   users: boot.users,
-  me: boot.me,
+  me,
   timeZone: boot.time_zone,
   language: boot.language,
   strings,
 });
-const statusLine = document.getElementById("connection-status");
-const olderButton = document.getElementById("load-older");
-const latestButton = document.getElementById("back-to-latest");
+const unread = new UnreadBadges({
+  api, me, roomId, lastMessageId: boot.last_message_id, strings,
+});
+const composer = new Composer({
+  form: byId("composer"),
+  input: byId("composer-input"),
+  errorBox: byId("composer-error"),
+  counter: byId("composer-count"),
+  roomId,
+  me,
+  api,
+  messages,
+  onSent: (message) => unread.markRead(message.id),
+  strings,
+});
 
-function setStatus(state) {
-  document.body.dataset.connection = state;
-  const text = { connecting: strings.connecting, reconnecting: strings.reconnecting,
-    ended: strings.session_ended }[state];
-  statusLine.hidden = !text;
-  statusLine.textContent = text || "";
-  if (state === "ended") window.location.assign("/login");
+function showMessage(message) {
+  if (message.room_id === roomId && history.live) {
+    const added = messages.addLive(message);
+    if (added && !messages.nearBottom()) history.noteUnseenBelow();
+    unread.noteMessage(message, messages.nearBottom());
+  } else if (message.room_id !== roomId) {
+    unread.noteMessage(message, false);
+  }
 }
 
-function setHasOlder(hasMore) {
-  olderButton.disabled = !hasMore;
-  olderButton.textContent = hasMore ? strings.load_older : strings.no_older;
-}
-
-function bumpUnread(otherRoomId) {
-  const badge = document.querySelector(`[data-unread="${otherRoomId}"]`);
-  if (!badge) return;
-  badge.hidden = false;
-  badge.textContent = String(Number(badge.textContent || 0) + 1);
-}
+const setStatus = makeConnectionBanner(byId("connection-status"), strings, () => {
+  setTimeout(() => window.location.assign("/login"), 1500);
+});
 
 function onEvent(event) {
   switch (event.type) {
     case "message.posted":
-      if (event.message.room_id !== roomId) {
-        bumpUnread(event.message.room_id);
-      } else if (messages.atLiveEdge) {
-        const follow = messages.nearBottom();
-        messages.add(event.message);
-        if (follow) messages.scrollToEnd();
-      }
+      showMessage(event.message);
       break;
     case "presence.changed":
       people.setOnline(event.user_id, event.online, event.last_seen_at);
       break;
     case "ready":
       people.setOnlineSet(event.online_user_ids);
+      composer.retryNow();
       break;
     case "resync":
-      messages.showLatest().then((page) => setHasOlder(page.has_more));
+      history.setLive(false);
+      history.showLatest();
+      break;
+    case "session.ended":
+      setStatus("ended");
       break;
     case "room.joined":
+      addRoomLink(event.room);
+      break;
     case "room.left":
+      if (event.room_id === roomId) window.location.assign("/");
+      document.querySelector(`[data-room-link="${event.room_id}"]`)?.closest("li").remove();
       break;
     default:
       break;
   }
 }
 
-messages.showPage(boot.page.messages);
-messages.scrollToEnd();
-setHasOlder(boot.page.has_more);
+function addRoomLink(room) {
+  if (document.querySelector(`[data-room-link="${room.id}"]`)) return;
+  const item = byId("room-link-template").content.firstElementChild.cloneNode(true);
+  const link = item.querySelector("a");
+  link.href = `/rooms/${room.id}`;
+  link.dataset.roomLink = room.id;
+  link.querySelector(".room-name").textContent = room.name;
+  link.querySelector(".badge").dataset.unread = room.id;
+  document.querySelector(".room-list").append(item);
+  document.querySelector(`[data-join-room="${room.id}"]`)?.closest("li").remove();
+}
+
+function caughtUpIfAtEnd() {
+  if (!document.hidden && history.live && messages.nearBottom()) unread.caughtUp(messages.newestId);
+}
+
+history.attach(boot.page);
 people.render();
+composer.attach();
+attachPanels();
+unread.caughtUp(messages.newestId);
+unread.fetchCounts();
+messages.scroller.addEventListener("scroll", caughtUpIfAtEnd, { passive: true });
+document.addEventListener("visibilitychange", caughtUpIfAtEnd);
 
-const newestOnPage = boot.page.messages.reduce((max, m) => Math.max(max, m.id), 0);
-const stream = new Stream({ lastMessageId: newestOnPage, onEvent, onStatus: setStatus });
+const stream = new Stream({ lastMessageId: boot.last_message_id, onEvent, onStatus: setStatus });
 stream.start();
-
-new Composer({
-  form: document.getElementById("composer"),
-  input: document.getElementById("composer-input"),
-  errorBox: document.getElementById("composer-error"),
-  roomId,
-  me: boot.me,
-  api,
-  messages,
-  strings,
-}).attach();
-
-olderButton.addEventListener("click", async () => {
-  const page = await messages.loadOlder();
-  setHasOlder(page.has_more);
-});
-messages.list.addEventListener("scroll", async () => {
-  if (messages.list.scrollTop === 0 && !olderButton.disabled && messages.atLiveEdge) {
-    olderButton.click();
-  }
-  if (!messages.atLiveEdge && messages.nearBottom() && !messages.loadingNewer) {
-    messages.loadingNewer = true;
-    const page = await messages.loadNewer();
-    messages.loadingNewer = false;
-    if (!page.has_more) {
-      messages.atLiveEdge = true;
-      latestButton.hidden = true;
-    }
-  }
-});
-
-document.getElementById("jump-form").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const day = document.getElementById("jump-date").value;
-  if (!day) return;
-  const page = await messages.jumpToDay(day);
-  messages.atLiveEdge = !page.has_more;
-  latestButton.hidden = messages.atLiveEdge;
-  setHasOlder(true);
-  if (!page.messages.length) statusLine.textContent = strings.no_messages_that_day;
-});
-latestButton.addEventListener("click", async () => {
-  const page = await messages.showLatest();
-  messages.atLiveEdge = true;
-  latestButton.hidden = true;
-  setHasOlder(page.has_more);
+window.addEventListener("pageshow", (event) => {
+  if (event.persisted) window.location.reload();
 });
 
 for (const button of document.querySelectorAll("[data-join-room]")) {
   button.addEventListener("click", async () => {
-    const room = await api.put(`/rooms/${button.dataset.joinRoom}/membership`);
-    window.location.assign(`/rooms/${room.id}`);
+    try {
+      const room = await api.put(`/rooms/${button.dataset.joinRoom}/membership`);
+      window.location.assign(`/rooms/${room.id}`);
+    } catch (error) {
+      announce(error.message);
+    }
   });
-}
-for (const select of document.querySelectorAll("select[data-autosubmit]")) {
-  select.addEventListener("change", () => select.form.submit());
 }

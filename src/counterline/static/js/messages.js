@@ -1,53 +1,66 @@
-// Server contract: messages as returned by GET /api/v1/rooms/{id}/messages and in
-// "message.posted" events: {id, room_id, client_id, author, branch, body_html,
-// created_at, client_ip?}. The list element is #messages, rows from #message-template;
-// each row's id is "m-<client_id>", so the broadcast copy replaces the sender's local one.
+// Server contract: messages as returned by GET /api/v1/rooms/{id}/messages and carried by
+// "message.posted" events: {id, room_id, client_id, author{id, display_name}, branch{name},
+// body_html (sanitised by the server), created_at, client_ip (managers and admins only)}.
+// Renders them into #messages (role=log) from #message-template, ordered by id, each exactly
+// once. A row's DOM id is "m-<client_id>", so the stored copy replaces the sender's local
+// "sending" copy.
 
 export class MessageList {
-  constructor({ list, template, roomId, timeZone, language, strings, api }) {
-    this.list = list;
-    this.template = template;
-    this.roomId = roomId;
-    this.api = api;
-    this.strings = strings;
+  constructor({ list, scroller, template, me, timeZone, language, strings }) {
+    Object.assign(this, { list, scroller, template, me, strings });
     this.seen = new Set();
-    this.oldestId = null;
-    this.newestId = null;
-    this.atLiveEdge = true;
-    this.formatter = new Intl.DateTimeFormat(language === "en" ? "en-GB" : "zh-CN", {
+    const locale = language === "en" ? "en-GB" : "zh-CN";
+    this.timeFormat = new Intl.DateTimeFormat(locale, {
+      timeZone, hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+    });
+    this.fullFormat = new Intl.DateTimeFormat(locale, {
       timeZone, year: "numeric", month: "2-digit", day: "2-digit",
-      hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false,
+      hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23",
+    });
+    this.dayKey = new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" });
+    this.dayFormat = new Intl.DateTimeFormat(locale, {
+      timeZone, year: "numeric", month: "long", day: "numeric", weekday: "long",
     });
   }
 
-  clear() {
-    this.list.replaceChildren();
-    this.seen.clear();
-    this.oldestId = null;
-    this.newestId = null;
+  get oldestId() {
+    const row = this.list.querySelector(".message[data-message-id]");
+    return row ? Number(row.dataset.messageId) : null;
   }
 
-  row(message) {
-    const row = this.template.content.firstElementChild.cloneNode(true);
-    this.fill(row, message);
-    return row;
+  get newestId() {
+    const rows = this.list.querySelectorAll(".message[data-message-id]");
+    return rows.length ? Number(rows[rows.length - 1].dataset.messageId) : null;
+  }
+
+  get count() {
+    return this.seen.size;
+  }
+
+  clear() {
+    for (const row of [...this.list.children]) {
+      if (!row.classList.contains("pending")) row.remove();
+    }
+    this.seen.clear();
   }
 
   fill(row, message) {
     row.id = `m-${message.client_id}`;
-    row.dataset.messageId = message.id ?? "";
+    row.classList.toggle("mine", message.author.id === this.me.id);
     row.querySelector(".author").textContent = message.author.display_name;
     row.querySelector(".branch").textContent = message.branch.name;
     const time = row.querySelector(".time");
     if (message.created_at) {
+      const at = new Date(message.created_at);
       time.dateTime = message.created_at;
-      time.textContent = this.formatter.format(new Date(message.created_at));
+      time.textContent = this.timeFormat.format(at);
+      time.title = this.fullFormat.format(at);
+      row.dataset.day = this.dayKey.format(at);
+      row.dataset.dayLabel = this.dayFormat.format(at);
     }
     const ip = row.querySelector(".ip");
-    if (message.client_ip) {
-      ip.hidden = false;
-      ip.textContent = `${this.strings.ip} ${message.client_ip}`;
-    }
+    ip.hidden = !message.client_ip;
+    ip.textContent = message.client_ip ? `${this.strings.ip} ${message.client_ip}` : "";
     const body = row.querySelector(".body");
     if (message.body_html !== undefined) {
       body.innerHTML = message.body_html; // sanitised on the server (nh3)
@@ -56,82 +69,94 @@ export class MessageList {
     }
     const state = row.querySelector(".state");
     state.hidden = !message.pending;
+    state.textContent = message.failed ? this.strings.send_failed : this.strings.sending;
     row.classList.toggle("pending", Boolean(message.pending));
     row.classList.toggle("failed", Boolean(message.failed));
-    state.textContent = message.failed ? this.strings.send_failed : this.strings.sending;
+    if (message.id !== undefined) row.dataset.messageId = String(message.id);
   }
 
-  /** Add a stored message once; replaces a pending local copy with the same client id. */
-  add(message, { atTop = false } = {}) {
-    if (this.seen.has(message.id)) return false;
-    this.seen.add(message.id);
-    if (this.oldestId === null || message.id < this.oldestId) this.oldestId = message.id;
-    if (this.newestId === null || message.id > this.newestId) this.newestId = message.id;
-    const local = document.getElementById(`m-${message.client_id}`);
-    if (local) {
-      this.fill(local, message);
-      return true;
-    }
-    const row = this.row(message);
-    if (atTop) {
-      this.list.prepend(row);
-    } else {
+  /** Show a local, not yet stored message (or update it, e.g. as failed) at the end. */
+  addPending(message) {
+    let row = document.getElementById(`m-${message.client_id}`);
+    if (row && !row.classList.contains("pending")) return;
+    if (!row) {
+      row = this.template.content.firstElementChild.cloneNode(true);
       this.list.append(row);
     }
+    this.fill(row, { ...message, pending: true });
+  }
+
+  dropPending(clientId) {
+    const row = document.getElementById(`m-${clientId}`);
+    if (row && row.classList.contains("pending")) row.remove();
+  }
+
+  /** Add a stored message once, in id order; returns whether it was new here. */
+  add(message) {
+    if (this.seen.has(message.id)) return false;
+    this.seen.add(message.id);
+    let row = document.getElementById(`m-${message.client_id}`);
+    if (row) {
+      row.remove();
+    } else {
+      row = this.template.content.firstElementChild.cloneNode(true);
+    }
+    this.fill(row, message);
+    this.list.insertBefore(row, this.rowAfter(message.id));
     return true;
   }
 
-  addPending(message) {
-    const existing = document.getElementById(`m-${message.client_id}`);
-    if (existing) {
-      this.fill(existing, message);
-      return;
+  /** The first stored row with a larger id, else the first pending row, else null (end). */
+  rowAfter(id) {
+    let next = null;
+    for (let row = this.list.lastElementChild; row; row = row.previousElementSibling) {
+      if (row.classList.contains("pending")) {
+        next = row;
+        continue;
+      }
+      if (Number(row.dataset.messageId) < id) break;
+      next = row;
     }
-    this.list.append(this.row(message));
-    this.scrollToEnd();
+    return next;
   }
 
-  showPage(messages, { prepend = false } = {}) {
-    const before = this.list.scrollHeight;
-    const ordered = prepend ? [...messages].reverse() : messages;
-    for (const message of ordered) this.add(message, { atTop: prepend });
-    if (prepend) this.list.scrollTop += this.list.scrollHeight - before;
+  /** Add a page of messages; keeps the reader's place when older ones go on top. */
+  addPage(messages, { keepPosition = false } = {}) {
+    const before = this.scroller.scrollHeight - this.scroller.scrollTop;
+    let added = 0;
+    for (const message of messages) if (this.add(message)) added += 1;
+    this.markDays();
+    if (keepPosition) this.scroller.scrollTop = this.scroller.scrollHeight - before;
+    return added;
+  }
+
+  addLive(message) {
+    const follow = this.nearBottom();
+    const added = this.add(message);
+    this.markDays();
+    if (follow) this.scrollToEnd();
+    return added;
+  }
+
+  /** Show a date line above the first message of each day. */
+  markDays() {
+    let previous = null;
+    for (const row of this.list.children) {
+      const divider = row.querySelector(".day-divider");
+      const day = row.dataset.day;
+      const starts = Boolean(day) && day !== previous;
+      divider.hidden = !starts;
+      divider.textContent = starts ? row.dataset.dayLabel : "";
+      if (day) previous = day;
+    }
   }
 
   nearBottom() {
-    return this.list.scrollHeight - this.list.scrollTop - this.list.clientHeight < 80;
+    const { scrollHeight, scrollTop, clientHeight } = this.scroller;
+    return scrollHeight - scrollTop - clientHeight < 80;
   }
 
   scrollToEnd() {
-    this.list.scrollTop = this.list.scrollHeight;
-  }
-
-  async loadOlder() {
-    if (this.oldestId === null) return { messages: [], has_more: false };
-    const page = await this.api.get(`/rooms/${this.roomId}/messages?before=${this.oldestId}`);
-    this.showPage(page.messages, { prepend: true });
-    return page;
-  }
-
-  async loadNewer() {
-    const page = await this.api.get(`/rooms/${this.roomId}/messages?after=${this.newestId ?? 0}`);
-    this.showPage(page.messages);
-    return page;
-  }
-
-  async jumpToDay(day) {
-    const page = await this.api.get(`/rooms/${this.roomId}/messages?day=${day}`);
-    this.clear();
-    this.showPage(page.messages);
-    this.list.scrollTop = 0;
-    return page;
-  }
-
-  async showLatest() {
-    const page = await this.api.get(`/rooms/${this.roomId}/messages`);
-    this.clear();
-    this.showPage(page.messages);
-    this.scrollToEnd();
-    return page;
+    this.scroller.scrollTop = this.scroller.scrollHeight;
   }
 }

@@ -1,14 +1,20 @@
-// Server contract: users as in GET /api/v1/users ({id, display_name, branch_name,
-// online, last_seen_at}); live "presence.changed" {user_id, online, last_seen_at}
-// and "ready" {online_user_ids} events. Renders #people-list grouped by branch.
+// Server contract: users as in GET /api/v1/users ({id, display_name, branch_name, online,
+// last_seen_at}); live {"type":"presence.changed", user_id, online, last_seen_at} and
+// {"type":"ready", online_user_ids} events. Renders #people-list grouped by branch, online
+// people first, offline ones with the time they were last seen.
 
 export class PeoplePanel {
-  constructor({ container, counter, users, me, timeZone, language, strings }) {
-    Object.assign(this, { container, counter, me, strings });
+  constructor({ container, counters, users, me, timeZone, language, strings }) {
+    Object.assign(this, { container, counters, me, strings, language });
     this.users = new Map(users.map((user) => [user.id, { ...user }]));
-    this.formatter = new Intl.DateTimeFormat(language === "en" ? "en-GB" : "zh-CN", {
-      timeZone, month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hour12: false,
+    const locale = language === "en" ? "en-GB" : "zh-CN";
+    this.timeFormat = new Intl.DateTimeFormat(locale, {
+      timeZone, hour: "2-digit", minute: "2-digit", hourCycle: "h23",
     });
+    this.dateFormat = new Intl.DateTimeFormat(locale, {
+      timeZone, month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+    });
+    this.dayKey = new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" });
   }
 
   setOnline(userId, online, lastSeenAt) {
@@ -25,7 +31,15 @@ export class PeoplePanel {
     this.render();
   }
 
+  lastSeen(iso) {
+    const at = new Date(iso);
+    const today = this.dayKey.format(new Date()) === this.dayKey.format(at);
+    const text = (today ? this.timeFormat : this.dateFormat).format(at);
+    return this.strings.last_seen.replace("%(time)s", text);
+  }
+
   render() {
+    const collator = new Intl.Collator(this.language === "en" ? "en" : "zh-CN");
     const branches = new Map();
     for (const user of this.users.values()) {
       if (!branches.has(user.branch_name)) branches.set(user.branch_name, []);
@@ -33,15 +47,15 @@ export class PeoplePanel {
     }
     const sections = [];
     let onlineTotal = 0;
-    for (const [branch, users] of [...branches].sort(([a], [b]) => a.localeCompare(b, "zh-CN"))) {
+    for (const [branch, users] of [...branches].sort(([a], [b]) => collator.compare(a, b))) {
       users.sort((a, b) => Number(b.online) - Number(a.online)
-        || a.display_name.localeCompare(b.display_name, "zh-CN"));
+        || collator.compare(a.display_name, b.display_name));
       const online = users.filter((user) => user.online).length;
       onlineTotal += online;
       const section = document.createElement("section");
       section.className = "branch-group";
       const heading = document.createElement("h3");
-      heading.textContent = `${branch} (${online}/${users.length})`;
+      heading.textContent = `${branch} · ${online}/${users.length}`;
       const list = document.createElement("ul");
       list.setAttribute("aria-label", branch);
       for (const user of users) list.append(this.item(user));
@@ -49,7 +63,12 @@ export class PeoplePanel {
       sections.push(section);
     }
     this.container.replaceChildren(...sections);
-    this.counter.textContent = `${onlineTotal}/${this.users.size}`;
+    const summary = this.strings.online_count
+      .replace("%(online)s", onlineTotal).replace("%(total)s", this.users.size);
+    for (const counter of this.counters) {
+      counter.textContent = `${onlineTotal}/${this.users.size}`;
+      counter.title = summary;
+    }
   }
 
   item(user) {
@@ -68,10 +87,9 @@ export class PeoplePanel {
     if (user.online) {
       status.textContent = this.strings.online;
     } else if (user.last_seen_at) {
-      const time = this.formatter.format(new Date(user.last_seen_at));
-      status.textContent = this.strings.last_seen.replace("%(time)s", time);
+      status.textContent = this.lastSeen(user.last_seen_at);
     } else {
-      status.textContent = this.strings.offline;
+      status.textContent = this.strings.never_seen;
     }
     item.append(dot, name, status);
     return item;

@@ -18,7 +18,7 @@ import asyncio
 import os
 import random
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +26,7 @@ from typing import Any
 
 from bench.fleet import Fleet, Receipts
 from bench.harness import (
+    MachineMeter,
     Meter,
     arguments,
     emit_json,
@@ -50,8 +51,11 @@ class Audience:
 
     connections: list[tuple[str, str]]
     recipients: dict[int, list[int]]
-    branch_rooms: list[tuple[int, list[str]]]
-    company: tuple[int, list[str]]
+    branch_rooms: list[tuple[int, list[str]]] = field(default_factory=list)
+    company: tuple[int, list[str]] = (0, [])
+
+    def branch_day(self, branch_rate: float, company_rate: float) -> list[Stream]:
+        return [(branch_rate, self.branch_rooms), (company_rate, [self.company])]
 
 
 def branch_day(manifest: Manifest, urls: Sequence[str]) -> Audience:
@@ -73,33 +77,45 @@ def branch_day(manifest: Manifest, urls: Sequence[str]) -> Audience:
     )
 
 
+Stream = tuple[float, list[tuple[int, list[str]]]]
+
+
 @dataclass
 class Step:
-    """One measured stretch at a fixed rate."""
+    """One measured stretch: posts at fixed rates, each stream into random rooms of its own
+    as a random member (``(rate, [(room_id, author tokens)])``)."""
 
-    branch_rate: float
-    company_rate: float
     duration: float
+    streams: list[Stream]
     posts: list[Post] = field(default_factory=list)
     server_cpu: float = 0.0
     server_cores: float = 0.0
     server_rss: int = 0
     server_peak_rss: int = 0
     generator_cores: float = 0.0
+    other_cores: float = 0.0
     sender_lag: float = 0.0
     figures: dict[str, Any] = field(default_factory=dict)
 
     @property
     def rate(self) -> float:
-        return self.branch_rate + self.company_rate
+        return sum(rate for rate, _ in self.streams)
 
 
 class Session:
     """A server (Counterline nodes or the baseline) with the fleet connected to it."""
 
     def __init__(
-        self, args: argparse.Namespace, run_dir: Path, provisioned: Provisioned, kind: str
+        self,
+        args: argparse.Namespace,
+        run_dir: Path,
+        provisioned: Provisioned,
+        kind: str,
+        audience: Callable[[Manifest, Sequence[str]], Audience] | None = None,
+        heartbeat: float = 15,
     ) -> None:
+        self.make_audience = audience or branch_day
+        self.heartbeat = heartbeat
         self.args = args
         self.run_dir = run_dir
         self.provisioned = provisioned
@@ -125,14 +141,14 @@ class Session:
         from bench.harness import rss_bytes
 
         self.idle_rss = rss_bytes(self.server_pids)
-        self.audience = branch_day(manifest, [server.ws_url for server in servers])
+        self.audience = self.make_audience(manifest, [server.ws_url for server in servers])
         self.fleet = Fleet(
             self.run_dir,
             self.audience.connections,
             processes=self.args.processes,
             cores=generator_cores(self.args),
             compression=self.args.compression,
-            heartbeat=15,
+            heartbeat=self.heartbeat,
             name=f"{self.kind}-fleet",
         )
         self.stack.callback(self.fleet.kill)
@@ -159,15 +175,20 @@ class Session:
             self.rng,
             self.next_seq,
             step.duration,
-            [(step.branch_rate, audience.branch_rooms), (step.company_rate, [audience.company])],
+            step.streams,
         )
         self.next_seq += len(step.posts)
         expected = sum(len(audience.recipients[p.room_id]) for p in step.posts)
         before = self.fleet.stats()["messages"]
         generator_pids = [*self.fleet.pids(), os.getpid()]
-        with Meter(self.server_pids) as server, Meter(generator_pids) as generator:
+        with (
+            MachineMeter() as whole,
+            Meter(self.server_pids) as server,
+            Meter(generator_pids) as generator,
+        ):
             step.sender_lag = asyncio.run(self._send(step.posts))
             self.fleet.wait_for(before + expected, timeout=max(5.0, step.duration / 4))
+        step.other_cores = whole.others(server, generator)
         step.server_cpu, step.server_cores = server.cpu, server.cores
         step.server_rss, step.server_peak_rss = server.rss, server.peak_rss
         step.generator_cores = generator.cores
@@ -233,11 +254,17 @@ def step_rows(kind: str, step: Step, session: Session) -> list[tuple[str, str]]:
             f"({session.args.processes} client processes + sender; "
             f"sender lag max {step.sender_lag * 1000:.0f} ms)",
         ),
+        (
+            f"{kind}: other processes on the machine",
+            f"{step.other_cores * 100:.0f}% of a core (not ours; disturbs latency when high)",
+        ),
     ]
 
 
 @contextmanager
-def prepared(args: argparse.Namespace, name: str) -> Iterator[tuple[Path, Provisioned]]:
+def prepared(
+    args: argparse.Namespace, name: str, shape: Shape | None = None
+) -> Iterator[tuple[Path, Provisioned]]:
     """Skip checks, pinning, the run directory and a fresh database copy."""
     problem = multi_node_available(args)
     if problem:
@@ -245,12 +272,20 @@ def prepared(args: argparse.Namespace, name: str) -> Iterator[tuple[Path, Provis
         sys.exit(0)
     pin_self(generator_cores(args))
     with run_directory(args, name) as run_dir:
-        shape = Shape(args.branches, args.clerks)
+        shape = shape or Shape(args.branches, args.clerks)
         provisioned = provision(shape, run_dir, database_url=args.database_url)
         try:
             yield run_dir, provisioned
         finally:
             provisioned.drop()
+
+
+def targets(args: argparse.Namespace) -> list[str]:
+    chosen = [kind.strip() for kind in args.targets.split(",") if kind.strip()]
+    unknown = set(chosen) - set(KINDS)
+    if unknown:
+        raise SystemExit(f"unknown --targets {sorted(unknown)}; choose from {KINDS}")
+    return chosen
 
 
 def fanout_arguments(description: str) -> argparse.ArgumentParser:
@@ -264,7 +299,11 @@ def fanout_arguments(description: str) -> argparse.ArgumentParser:
         default="deflate",
         help="permessage-deflate as browsers negotiate it (default), or none",
     )
-    parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument(
+        "--targets",
+        default=",".join(KINDS),
+        help="what to measure, in order: counterline, baseline or both (default)",
+    )
     return parser
 
 
@@ -280,10 +319,11 @@ def main() -> None:
     results: dict[str, Any] = {}
     failures = []
     with prepared(args, "fanout") as (run_dir, provisioned):
-        kinds = KINDS[:1] if args.no_baseline else KINDS
+        kinds = targets(args)
         for kind in kinds:
             with Session(args, run_dir, provisioned, kind) as session:
-                step = session.run(Step(args.branch_rate, args.company_rate, args.duration))
+                streams = session.audience.branch_day(args.branch_rate, args.company_rate)
+                step = session.run(Step(args.duration, streams))
             report(step_rows(kind, step, session))
             f = step.figures
             if f["lost"] or f["duplicated"] or f["unexpected"] or f["failed_posts"]:
@@ -294,6 +334,7 @@ def main() -> None:
                 "server_rss_mib": round(step.server_rss / 2**20, 1),
                 "server_idle_rss_mib": round(session.idle_rss / 2**20, 1),
                 "generator_cores": round(step.generator_cores, 3),
+                "other_cores": round(step.other_cores, 3),
                 "clients": session.connect["connected"],
             }
             if kind == "counterline":
@@ -302,7 +343,7 @@ def main() -> None:
                 results[kind]["store_ok"] = check.ok
                 if not check.ok:
                     failures.append("store")
-    if "baseline" in results:
+    if "baseline" in results and "counterline" in results:
         c, b = results["counterline"], results["baseline"]
         report(
             [

@@ -55,6 +55,17 @@ def arguments(description: str) -> argparse.ArgumentParser:
     parser.add_argument(
         "--keep", action="store_true", help="keep the run directory (logs, databases)"
     )
+    parser.add_argument(
+        "--app",
+        default="",
+        help="serve this ASGI factory (module:function) with uvicorn instead of "
+        "`counterline serve`, e.g. counterline.asgi:build or an experiment's wrapper",
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="run the Counterline server under py-spy; the profile lands in the run directory",
+    )
     return parser
 
 
@@ -209,6 +220,28 @@ class Meter:
         return self.cpu / self.wall if self.wall else 0.0
 
 
+def machine_busy_seconds() -> float:
+    """CPU seconds all cores spent busy since boot (everything but idle and iowait)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(fields[:8]) - fields[3] - fields[4]) / CLOCK_TICKS
+
+
+class MachineMeter:
+    """How busy the whole machine was: other people's work disturbs latency figures."""
+
+    def __enter__(self) -> MachineMeter:
+        self._busy0, self._t0 = machine_busy_seconds(), time.monotonic()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.wall = time.monotonic() - self._t0
+        self.cores = (machine_busy_seconds() - self._busy0) / self.wall if self.wall else 0.0
+
+    def others(self, *meters: Meter) -> float:
+        """Cores used by processes outside the benchmark."""
+        return max(0.0, self.cores - sum(meter.cores for meter in meters))
+
+
 # ---------------------------------------------------------------- servers
 
 
@@ -302,14 +335,34 @@ def counterline_server(
     cores: str | None = None,
     name: str = "counterline",
     env: dict[str, str] | None = None,
+    app: str = "",
+    profile: bool = False,
 ) -> Server:
-    """``counterline serve`` as a real subprocess, the way an operator starts it."""
+    """``counterline serve`` as a real subprocess, the way an operator starts it (or, with
+    ``app``, uvicorn serving that factory with the same options)."""
     port = free_port()
     data_dir = run_dir / name
     data_dir.mkdir(parents=True, exist_ok=True)
-    command = [console_script("counterline"), "serve", "--data-dir", str(data_dir)]
-    command += ["--port", str(port)]
+    if app:
+        command = [console_script("uvicorn"), "--factory", app, "--host", "127.0.0.1"]
+        command += ["--port", str(port), "--log-level", "info", "--no-proxy-headers"]
+    else:
+        command = [console_script("counterline"), "serve", "--data-dir", str(data_dir)]
+        command += ["--port", str(port)]
+    if profile:
+        output = run_dir / f"{name}.pyspy.txt"
+        command = [
+            console_script("py-spy"),
+            "record",
+            "-f",
+            "raw",
+            "-o",
+            str(output),
+            "--",
+            *command,
+        ]
     settings = {
+        "COUNTERLINE_DATA_DIR": str(data_dir),
         "COUNTERLINE_DATABASE_URL": database_url,
         "COUNTERLINE_REDIS_URL": redis_url,
         **(env or {}),

@@ -42,6 +42,7 @@ from counterline.accounts.models import Role
 from counterline.branches.actions import add_branch
 from counterline.config import Settings
 from counterline.messages.models import Message
+from counterline.messages.rendering import render_body
 from counterline.migrate import MIGRATIONS, upgrade
 from counterline.rooms.actions import add_member, create_topic_room, open_company_room
 from counterline.rooms.models import Visibility
@@ -148,6 +149,8 @@ async def _seed_history(services: Services, manifest: Manifest, count: int) -> d
     start = datetime.now(UTC) - timedelta(days=365)
     step = timedelta(days=365) / count
     phrases = ["新宽带资费下月起执行", "机顶盒押金怎么退", "资源编码 B1E0 核对", "请确认终端型号"]
+    sample = f"{phrases[0]} 第0条：请各位柜员注意向客户解释清楚。"
+    assert render_body(sample) == f"<p>{sample}</p>", "plain text no longer renders as <p>"
     done = 0
     while done < count:
         rows = []
@@ -158,6 +161,7 @@ async def _seed_history(services: Services, manifest: Manifest, count: int) -> d
             else:
                 room_id = rng.choice(branch_rooms)
                 author = rng.choice(by_room[room_id])
+            body = f"{rng.choice(phrases)} 第{n}条：请各位柜员注意向客户解释清楚。"
             rows.append(
                 {
                     "room_id": room_id,
@@ -165,7 +169,8 @@ async def _seed_history(services: Services, manifest: Manifest, count: int) -> d
                     "author_branch_id": branch_of_user[author.id],
                     "client_id": f"history{n:010d}",
                     "client_ip": f"10.{n % 200}.{n % 250}.{n % 251 + 1}",
-                    "body": f"{rng.choice(phrases)} 第{n}条：请各位柜员注意向客户解释清楚。",
+                    "body": body,
+                    "body_html": f"<p>{body}</p>",  # what render_body gives plain text
                     "created_at": start + step * n,
                 }
             )

@@ -41,6 +41,8 @@ def counterline_nodes(
                     cores=server_cores(args, node),
                     name=f"counterline-{node}",
                     env=env,
+                    app=args.app,
+                    profile=args.profile,
                 )
             )
         if len(servers) > 1:

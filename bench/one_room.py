@@ -1,0 +1,103 @@
+"""One room, 50 listeners: an open-loop sender posts into a topic room at 10 messages/s
+(targets p50 <= 5 ms, p99 <= 15 ms) and then at 250 messages/s for 60 s (target p99 <=
+100 ms, nothing lost or duplicated). Latency is post written -> each listener's receipt.
+Baseline, same run: the bare ``websockets`` server broadcasting the same frames.
+
+    .venv/bin/python -m bench.one_room            # full: 60 s at each rate
+    .venv/bin/python -m bench.one_room --short    # CI: 2 s at each rate
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from bench.fanout import Audience, Session, Step, fanout_arguments, prepared, step_rows, targets
+from bench.harness import emit_json, header, report
+from bench.manifest import Manifest
+from bench.seed import Shape
+
+ROOM = "listen-50"
+LISTENERS = 50
+# (rate, p50 target ms or None, p99 target ms)
+PHASES = ((10.0, 5.0, 15.0), (250.0, None, 100.0))
+
+
+def listeners(manifest: Manifest, urls: Sequence[str]) -> Audience:
+    """The room's 50 clerks connected once each; the administrator posts."""
+    room = manifest.topic_rooms[ROOM]
+    members = [user for user in manifest.users if user.id in set(room["member_ids"])]
+    connections = [(user.token, urls[i % len(urls)]) for i, user in enumerate(members)]
+    return Audience(
+        connections,
+        {room["id"]: list(range(len(members)))},
+        company=(room["id"], [manifest.admin.token]),
+    )
+
+
+def verdict(value: float, target: float | None) -> str:
+    if target is None:
+        return ""
+    return f" (target <= {target:g} ms: {'met' if value <= target else 'MISSED'})"
+
+
+def main() -> None:
+    parser = fanout_arguments(__doc__.split("\n")[0])
+    parser.add_argument("--duration", type=float, default=60.0, help="seconds at each rate")
+    parser.set_defaults(processes=1)
+    args = parser.parse_args()
+    if args.short:
+        args.duration = 2.0
+    shape = Shape(3, 20, topic_rooms=((ROOM, LISTENERS),))
+    header("one room, 50 listeners")
+    results: dict[str, Any] = {}
+    failures = []
+    with prepared(args, "one-room", shape) as (run_dir, provisioned):
+        kinds = targets(args)
+        for kind in kinds:
+            results[kind] = {}
+            with Session(args, run_dir, provisioned, kind, listeners) as session:
+                for rate, p50_target, p99_target in PHASES:
+                    streams = [(rate, [session.audience.company])]
+                    step = session.run(Step(args.duration, streams))
+                    f = step.figures
+                    lat = f["latency"]
+                    report(step_rows(f"{kind} @{rate:g}/s", step, session)[1:])
+                    report(
+                        [
+                            (
+                                f"{kind} @{rate:g}/s: targets",
+                                f"p50 {lat['p50_ms']} ms{verdict(lat['p50_ms'], p50_target)}; "
+                                f"p99 {lat['p99_ms']} ms{verdict(lat['p99_ms'], p99_target)}",
+                            )
+                        ]
+                    )
+                    if f["lost"] or f["duplicated"] or f["unexpected"] or f["failed_posts"]:
+                        failures.append(f"{kind}@{rate:g}")
+                    results[kind][f"{rate:g}"] = {
+                        **f,
+                        "server_cores": round(step.server_cores, 3),
+                        "generator_cores": round(step.generator_cores, 3),
+                    }
+    if "baseline" in results and "counterline" in results:
+        for rate, _, _ in PHASES:
+            c = results["counterline"][f"{rate:g}"]["latency"]
+            b = results["baseline"][f"{rate:g}"]["latency"]
+            report(
+                [
+                    (
+                        f"ratio @{rate:g}/s (counterline / baseline)",
+                        f"p50 {c['p50_ms'] / max(b['p50_ms'], 0.01):.1f}x  "
+                        f"p99 {c['p99_ms'] / max(b['p99_ms'], 0.01):.1f}x",
+                    )
+                ]
+            )
+    emit_json("one_room", results)
+    if failures:
+        print(f"FAILED: lost, duplicated, unexpected or failed posts in {failures}")
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

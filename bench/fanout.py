@@ -18,6 +18,7 @@ import asyncio
 import os
 import random
 import sys
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -94,6 +95,7 @@ class Step:
     server_peak_rss: int = 0
     generator_cores: float = 0.0
     other_cores: float = 0.0
+    wall: float = 0.0
     sender_lag: float = 0.0
     figures: dict[str, Any] = field(default_factory=dict)
 
@@ -113,7 +115,9 @@ class Session:
         kind: str,
         audience: Callable[[Manifest, Sequence[str]], Audience] | None = None,
         heartbeat: float = 15,
+        settle_timeout: float = 300,
     ) -> None:
+        self.settle_timeout = settle_timeout
         self.make_audience = audience or branch_day
         self.heartbeat = heartbeat
         self.args = args
@@ -152,13 +156,20 @@ class Session:
             name=f"{self.kind}-fleet",
         )
         self.stack.callback(self.fleet.kill)
-        self.connect = self.fleet.start()
-        if self.connect["failed"]:
-            raise SystemExit(
-                f"{self.kind}: {self.connect['failed']} clients could not connect: "
-                f"{self.connect['errors']}"
-            )
-        self.fleet.settle(quiet=1.0)
+        started = time.monotonic()
+        with Meter(self.server_pids) as storm:
+            self.connect = self.fleet.start()
+            if self.connect["failed"]:
+                raise SystemExit(
+                    f"{self.kind}: {self.connect['failed']} clients could not connect: "
+                    f"{self.connect['errors']}"
+                )
+            self.fleet.settle(quiet=1.0, timeout=self.settle_timeout)
+        stats = self.fleet.stats()
+        self.connect["settled_seconds"] = round(time.monotonic() - started, 1)
+        self.connect["presence_frames"] = stats["presence"]
+        self.connect["server_cpu_seconds"] = round(storm.cpu, 2)
+        self.connect["server_rss"] = storm.rss
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -189,6 +200,7 @@ class Session:
             step.sender_lag = asyncio.run(self._send(step.posts))
             self.fleet.wait_for(before + expected, timeout=max(5.0, step.duration / 4))
         step.other_cores = whole.others(server, generator)
+        step.wall = server.wall
         step.server_cpu, step.server_cores = server.cpu, server.cores
         step.server_rss, step.server_peak_rss = server.rss, server.peak_rss
         step.generator_cores = generator.cores
@@ -217,7 +229,10 @@ def step_rows(kind: str, step: Step, session: Session) -> list[tuple[str, str]]:
     return [
         (
             f"{kind}: clients",
-            f"{session.connect['connected']} connected in {session.connect['seconds']} s",
+            f"{session.connect['connected']} connected in {session.connect['seconds']} s; "
+            f"quiet after {session.connect['settled_seconds']} s "
+            f"({session.connect['presence_frames']} presence frames, "
+            f"{session.connect['server_cpu_seconds']} s server CPU)",
         ),
         (
             f"{kind}: messages",

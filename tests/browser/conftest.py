@@ -153,7 +153,7 @@ class Tab:
         if not folder:
             return
         Path(folder).mkdir(parents=True, exist_ok=True)
-        self.page.screenshot(path=str(Path(folder) / name))
+        self.page.screenshot(path=str(Path(folder) / name), animations="disabled")
 
 
 @pytest.fixture(scope="package")
@@ -181,30 +181,31 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
 
 @pytest.fixture
 def open_tab(browser: Browser, server: LiveServer) -> Iterator[Callable[..., Tab]]:
-    """``open_tab()`` opens a tab in a fresh browser profile (its own cookies) on the server.
-
-    Options: viewport (DESKTOP or PHONE), server (another LiveServer), language ("zh-CN").
-    """
+    """``open_tab()`` opens a tab in a fresh browser profile (its own cookies) on the server;
+    ``open_tab(viewport=PHONE)`` on a phone-sized screen; ``open_tab(beside=tab)`` another tab
+    of the same profile (same cookies)."""
     contexts = []
     tabs: list[Tab] = []
 
-    def open_one(
-        *, viewport: dict[str, int] = DESKTOP, on: LiveServer | None = None, locale: str = "zh-CN"
-    ) -> Tab:
-        context = browser.new_context(
-            viewport=viewport,
-            locale=locale,
-            timezone_id=BROWSER_ZONE,
-            device_scale_factor=1,
-            is_mobile=viewport == PHONE,
-            has_touch=viewport == PHONE,
-        )
-        context.set_default_timeout(8000)
-        context.add_init_script(RECORD_CSP_VIOLATIONS)
-        contexts.append(context)
-        tab = Tab(context.new_page(), on or server)
-        tab.page.on("console", tab.record)
-        tab.page.on("pageerror", lambda error: tab.errors.append(f"uncaught: {error}"))
+    def open_one(*, viewport: dict[str, int] = DESKTOP, beside: Tab | None = None) -> Tab:
+        if beside is not None:
+            page = beside.page.context.new_page()
+        else:
+            context = browser.new_context(
+                viewport=viewport,
+                locale="zh-CN",
+                timezone_id=BROWSER_ZONE,
+                device_scale_factor=1,
+                is_mobile=viewport == PHONE,
+                has_touch=viewport == PHONE,
+            )
+            context.set_default_timeout(8000)
+            context.add_init_script(RECORD_CSP_VIOLATIONS)
+            contexts.append(context)
+            page = context.new_page()
+        tab = Tab(page, server)
+        page.on("console", tab.record)
+        page.on("pageerror", lambda error: tab.errors.append(f"uncaught: {error}"))
         tabs.append(tab)
         return tab
 

@@ -54,16 +54,23 @@ def test_newcomer_must_choose_a_password_before_reaching_the_chat(
     expect(tab.person("新同事")).to_have_attribute("data-online", "true")
 
 
-def test_logging_out_ends_the_session_and_shows_the_clerk_offline(open_tab) -> None:
+def test_logging_out_ends_the_session_in_every_tab_and_shows_the_clerk_offline(open_tab) -> None:
     wang: Tab = open_tab()
     wang.enter("wangfang")
     li: Tab = open_tab()
     li.enter("lina")
+    li_again: Tab = open_tab(beside=li)
+    li_again.goto("/")
+    li_again.wait_until_connected()
     expect(wang.person("李娜")).to_have_attribute("data-online", "true")
 
     li.page.locator("#account-menu summary").click()
     li.page.locator("#logout").click()
     expect(li.page).to_have_url(re.compile(r"/login$"))
+    expect(li_again.page.locator("#connection-status")).to_have_text(
+        li_again.string("session_ended")
+    )
+    expect(li_again.page).to_have_url(re.compile(r"/login$"))
     expect(wang.person("李娜")).to_have_attribute("data-online", "false")
     li.goto("/")
     expect(li.page).to_have_url(re.compile(r"/login$"))

@@ -120,13 +120,16 @@ export class MessageList {
     return next;
   }
 
-  /** Add a page of messages; keeps the reader's place when older ones go on top. */
+  /** Add a page of messages; keeps the reader's place when older ones go on top.
+   * A page is not read out by screen readers as if it had just been said. */
   addPage(messages, { keepPosition = false } = {}) {
     const before = this.scroller.scrollHeight - this.scroller.scrollTop;
+    this.list.setAttribute("aria-live", "off");
     let added = 0;
     for (const message of messages) if (this.add(message)) added += 1;
     this.markDays();
     if (keepPosition) this.scroller.scrollTop = this.scroller.scrollHeight - before;
+    setTimeout(() => this.list.setAttribute("aria-live", "polite"), 0);
     return added;
   }
 

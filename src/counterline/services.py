@@ -37,6 +37,7 @@ class Services:
     presence: PresenceTracker = field(init=False)
     _sweeper: asyncio.Task[None] | None = None
     _writes_waiting: int = 0
+    _posting: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def __post_init__(self) -> None:
         self.broker = make_broker(self.hub, self.settings.redis_url, self._messages_since)
@@ -88,6 +89,15 @@ class Services:
             yield unit
         self.metrics.db_write.observe(time.perf_counter() - started)
         await self.publish(unit.events)
+
+    @asynccontextmanager
+    async def posting(self) -> AsyncIterator[Unit]:
+        """A write transaction that posts messages. One at a time in this process, from
+        before the insert until its events are published: a commit can return after a
+        later one has (SQLite checkpoints, PostgreSQL replies), and message.posted must
+        leave in id order, or a client resuming from the last id it saw would miss one."""
+        async with self._posting, self.transaction() as unit:
+            yield unit
 
     @asynccontextmanager
     async def admit_write(self) -> AsyncIterator[None]:

@@ -9,7 +9,7 @@ than the server's 45 s heartbeat timeout in the full run). Baseline, same run: t
 clients on the bare ``websockets`` server.
 
     .venv/bin/python -m bench.capacity            # full: 10,000 clients
-    .venv/bin/python -m bench.capacity --short    # CI: 200 clients
+    .venv/bin/python -m bench.capacity --short    # CI: 100 clients
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def main() -> None:
     parser.set_defaults(branches=500, clerks=20, processes=4)
     args = parser.parse_args()
     if args.short:
-        args.branches, args.clerks, args.processes, args.hold, args.messages = 10, 20, 2, 2.0, 2
+        args.branches, args.clerks, args.processes, args.hold, args.messages = 5, 20, 2, 1.0, 2
     clients = args.branches * args.clerks
     big_size = min(1000, clients // 2)
     shape = Shape(args.branches, args.clerks, topic_rooms=((BIG_ROOM, big_size),))

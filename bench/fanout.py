@@ -8,7 +8,7 @@ Baseline, same run: a bare ``websockets`` server broadcasting the same frames to
 sockets with ``websockets.broadcast()`` (bench/baseline_ws.py).
 
     .venv/bin/python -m bench.fanout            # full: 1,000 clients, 60 s
-    .venv/bin/python -m bench.fanout --short    # CI: 100 clients, 3 s
+    .venv/bin/python -m bench.fanout --short    # CI: 100 clients, 2 s
 """
 
 from __future__ import annotations
@@ -164,7 +164,7 @@ class Session:
                     f"{self.kind}: {self.connect['failed']} clients could not connect: "
                     f"{self.connect['errors']}"
                 )
-            self.fleet.settle(quiet=1.0, timeout=self.settle_timeout)
+            self.fleet.settle(quiet=0.5 if self.args.short else 1.0, timeout=self.settle_timeout)
         stats = self.fleet.stats()
         self.connect["settled_seconds"] = round(time.monotonic() - started, 1)
         self.connect["presence_frames"] = stats["presence"]
@@ -329,7 +329,7 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=60.0)
     args = parser.parse_args()
     if args.short:
-        args.branches, args.clerks, args.processes, args.duration = 5, 20, 2, 3.0
+        args.branches, args.clerks, args.processes, args.duration = 5, 20, 2, 2.0
     header("fan-out: branch day")
     results: dict[str, Any] = {}
     failures = []

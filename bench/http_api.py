@@ -8,7 +8,7 @@ The load generator is multi-process Python speaking HTTP/1.1 itself (bench/httpc
 closed loop: each client sends its next request when the last one is answered.
 
     .venv/bin/python -m bench.http_api            # full: 15 s per endpoint
-    .venv/bin/python -m bench.http_api --short    # CI: 2 s per endpoint
+    .venv/bin/python -m bench.http_api --short    # CI: 1.5 s per endpoint
 """
 
 from __future__ import annotations
@@ -168,7 +168,7 @@ def main() -> None:
     args = parser.parse_args()
     args.branches, args.clerks = 50, 20
     if args.short:
-        args.branches, args.clerks, args.duration, args.history = 5, 20, 2.0, 500
+        args.branches, args.clerks, args.duration, args.history = 5, 20, 1.5, 500
     print_header(f"HTTP: {args.clients} concurrent clients")
     shape = Shape(args.branches, args.clerks, history_messages=args.history)
     results: dict[str, Any] = {}

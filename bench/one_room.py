@@ -4,7 +4,7 @@
 Baseline, same run: the bare ``websockets`` server broadcasting the same frames.
 
     .venv/bin/python -m bench.one_room            # full: 60 s at each rate
-    .venv/bin/python -m bench.one_room --short    # CI: 2 s at each rate
+    .venv/bin/python -m bench.one_room --short    # CI: 1 s at each rate
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def main() -> None:
     parser.set_defaults(processes=1)
     args = parser.parse_args()
     if args.short:
-        args.duration = 2.0
+        args.duration = 1.0
     shape = Shape(3, 20, topic_rooms=((ROOM, LISTENERS),))
     header("one room, 50 listeners")
     results: dict[str, Any] = {}

@@ -5,7 +5,7 @@ until delivery p99 passes 250 ms or messages are lost. Reports the highest susta
 ``websockets`` baseline in the same run.
 
     .venv/bin/python -m bench.saturation            # full: 1,000 clients, 15 s steps
-    .venv/bin/python -m bench.saturation --short    # CI: 100 clients, two 2 s steps
+    .venv/bin/python -m bench.saturation --short    # CI: 100 clients, two 1.5 s steps
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.short:
         args.branches, args.clerks, args.processes = 5, 20, 2
-        args.start_rate, args.factor, args.max_rate, args.step = 20.0, 2.0, 40.0, 2.0
+        args.start_rate, args.factor, args.max_rate, args.step = 20.0, 2.0, 40.0, 1.5
     header("saturation: highest sustained message rate with p99 <= 250 ms")
     results: dict[str, Any] = {}
     broken = []

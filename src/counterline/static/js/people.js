@@ -81,7 +81,13 @@ export class PeoplePanel {
     dot.setAttribute("aria-hidden", "true");
     const name = document.createElement("span");
     name.className = "name";
-    name.textContent = user.id === this.me.id ? `${user.display_name} ${this.strings.you}` : user.display_name;
+    name.textContent = user.display_name;
+    if (user.id === this.me.id) {
+      const you = document.createElement("span");
+      you.className = "you";
+      you.textContent = this.strings.you;
+      name.append(you);
+    }
     const status = document.createElement("span");
     status.className = "status";
     if (user.online) {

@@ -237,7 +237,8 @@ def step_rows(kind: str, step: Step, session: Session) -> list[tuple[str, str]]:
         (
             f"{kind}: messages",
             f"{len(step.posts)} posted at {step.rate:g}/s for "
-            f"{step.duration:g} s ({f['failed_posts']} failed posts)",
+            f"{step.duration:g} s ({f['failed_posts']} failed posts, "
+            f"{f['retried_posts']} retried after 429 busy)",
         ),
         (f"{kind}: deliveries", f"{f['delivered']} of {f['expected']} ({f['deliveries_per_s']}/s)"),
         (

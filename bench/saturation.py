@@ -1,6 +1,7 @@
 """Saturation: the branch-day audience (1,000 clerks, company + branch rooms), with the
 message rate raised step by step (90% into branch rooms, 10% into the company room)
-until delivery p99 passes 250 ms or messages are lost. Reports the highest sustained rate
+until delivery p99 passes 250 ms, messages are lost or the server starts refusing
+posts as busy (429). Reports the highest sustained rate
 (p99 <= 250 ms, nothing lost or duplicated), for Counterline and for the bare
 ``websockets`` baseline in the same run.
 
@@ -53,7 +54,11 @@ def main() -> None:
                     f = step.figures
                     lat = f["latency"]
                     ok = lat["p99_ms"] <= LIMIT_MS and not (
-                        f["lost"] or f["duplicated"] or f["unexpected"] or f["failed_posts"]
+                        f["lost"]
+                        or f["duplicated"]
+                        or f["unexpected"]
+                        or f["failed_posts"]
+                        or f["retried_posts"]
                     )
                     report(
                         [
@@ -61,7 +66,8 @@ def main() -> None:
                                 f"{kind} {rate:>5}/s",
                                 f"p50 {lat['p50_ms']:>7} ms  p99 {lat['p99_ms']:>8} ms  "
                                 f"{f['lost']} lost / {f['duplicated']} duplicated / "
-                                f"{f['unexpected']} unexpected / {f['failed_posts']} failed posts"
+                                f"{f['unexpected']} unexpected / {f['failed_posts']} failed / "
+                                f"{f['retried_posts']} busy-retried posts"
                                 f"  server {step.server_cores * 100:.0f}%  "
                                 f"generator {step.generator_cores * 100:.0f}%  "
                                 f"{f['deliveries_per_s']} deliveries/s"

@@ -32,6 +32,9 @@ BODIES = [
 ]
 
 
+MAX_RETRIES = 30
+
+
 def client_id(seq: int) -> str:
     return f"bench-{seq:09d}"
 
@@ -52,6 +55,7 @@ class Post:
     acked_at: float = 0.0
     status: int = 0
     message_id: int = 0
+    retries: int = 0
     error: str = ""
 
 
@@ -83,11 +87,17 @@ class HttpPoster:
         )
         pool = self.pools[post.seq % len(self.pools)]
         post.sent_at = time.monotonic()
-        try:
-            response = await pool.send(raw)
-        except (OSError, asyncio.IncompleteReadError) as error:
-            post.error = f"{type(error).__name__}: {error}"
-            return
+        while True:
+            try:
+                response = await pool.send(raw)
+            except (OSError, asyncio.IncompleteReadError) as error:
+                post.error = f"{type(error).__name__}: {error}"
+                return
+            if response.status not in (429, 503) or post.retries >= MAX_RETRIES:
+                break
+            # Shed load: retry later with the same client id, as the web client does.
+            post.retries += 1
+            await asyncio.sleep(float(response.headers.get("retry-after", "1")))
         post.acked_at = time.monotonic()
         post.status = response.status
         if response.status in (200, 201):
@@ -203,6 +213,7 @@ class Score:
     duplicated: int = 0
     unexpected: int = 0
     failed_posts: int = 0
+    retried_posts: int = 0
     latencies: list[float] = field(default_factory=list)
     post_latencies: list[float] = field(default_factory=list)
 
@@ -214,6 +225,7 @@ class Score:
             "duplicated": self.duplicated,
             "unexpected": self.unexpected,
             "failed_posts": self.failed_posts,
+            "retried_posts": self.retried_posts,
             "latency": latency_summary(self.latencies),
             "post_ack": latency_summary(self.post_latencies),
         }
@@ -225,6 +237,7 @@ def score(posts: Sequence[Post], receipts: Receipts, recipients: dict[int, Seque
     result = Score()
     expected_by_connection: dict[int, set[int]] = {}
     for post in posts:
+        result.retried_posts += bool(post.retries)
         if post.status not in (200, 201):
             result.failed_posts += 1
             continue

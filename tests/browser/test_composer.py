@@ -84,31 +84,39 @@ def test_ime_composition_through_the_browser_input_pipeline_is_not_sent(open_tab
     expect(wang.messages.locator(".body")).to_have_text("资源")
 
 
-def test_message_shows_as_sending_until_stored_and_retries_after_a_network_failure(
+def test_message_shows_as_sending_and_is_retried_with_the_same_id_until_stored(
     open_tab, cast: Cast
 ) -> None:
     wang: Tab = open_tab()
     wang.enter("wangfang")
     attempts: list[str] = []
 
-    def flaky(route: Route) -> None:
+    def overloaded_then_offline_then_fine(route: Route) -> None:
         attempts.append(route.request.post_data_json["client_id"])
         if len(attempts) == 1:
+            route.fulfill(
+                status=429,
+                headers={"Retry-After": "1"},
+                json={"error": "busy"},
+            )
+        elif len(attempts) == 2:
             route.abort("connectionreset")
         else:
             route.continue_()
 
-    wang.page.route(re.compile(rf"/api/v1/rooms/{cast.company_room_id}/messages$"), flaky)
-    wang.expect_console_error("ERR_CONNECTION_RESET|Failed to fetch|net::")
+    messages_url = re.compile(rf"/api/v1/rooms/{cast.company_room_id}/messages$")
+    wang.page.route(messages_url, overloaded_then_offline_then_fine)
+    wang.expect_console_error("status of 429|ERR_CONNECTION_RESET|Failed to fetch|net::")
     wang.send("网络不好也别丢")
     pending = wang.messages.filter(has_text="网络不好也别丢")
     expect(pending).to_have_class(re.compile(r"\bpending\b"))
     expect(pending.locator(".state")).to_have_text(wang.string("send_failed"))
+    expect(wang.page.locator("#composer-error")).to_be_hidden()
 
-    expect(pending).not_to_have_class(re.compile(r"\bpending\b"), timeout=6000)
+    expect(pending).not_to_have_class(re.compile(r"\bpending\b"), timeout=8000)
     expect(wang.messages).to_have_count(1)
     expect(pending.locator(".time")).not_to_have_text("")
-    assert len(attempts) == 2 and attempts[0] == attempts[1], attempts
+    assert len(attempts) == 3 and len(set(attempts)) == 1, attempts
 
 
 def test_too_long_message_shows_the_server_error_and_keeps_the_text(open_tab) -> None:

@@ -1,11 +1,17 @@
 // Server contract: the JSON API under /api/v1; errors are {"error": "<message>"} with a 4xx or
-// 5xx status; state changes made with the session cookie carry X-CSRF-Token. A network failure
-// rejects with an ApiError whose status is 0.
+// 5xx status (429 and 503 may say Retry-After: seconds); state changes made with the session
+// cookie carry X-CSRF-Token. A network failure rejects with an ApiError whose status is 0.
 
 export class ApiError extends Error {
-  constructor(message, status) {
+  constructor(message, status, retryAfterSeconds = 0) {
     super(message);
     this.status = status;
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+
+  /** Worth trying again unchanged: no answer, overloaded, or a server-side failure. */
+  get transient() {
+    return this.status === 0 || this.status === 408 || this.status === 429 || this.status >= 500;
   }
 }
 
@@ -26,7 +32,8 @@ export function makeApi(csrfToken, fallbackMessage) {
     }
     const data = response.status === 204 ? null : await response.json().catch(() => null);
     if (!response.ok) {
-      throw new ApiError((data && data.error) || fallbackMessage, response.status);
+      const retryAfter = Number(response.headers.get("Retry-After")) || 0;
+      throw new ApiError((data && data.error) || fallbackMessage, response.status, retryAfter);
     }
     return data;
   }

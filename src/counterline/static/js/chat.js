@@ -1,7 +1,9 @@
 // Entry point of the room page. Server contract: the #boot JSON block rendered by
 // web/routes.py (room, me, staff, csrf_token, time_zone, language, page, users,
 // last_message_id, strings) and the stream events of realtime/routes.py: "message.posted",
-// "presence.changed", "ready", "resync", "session.ended", "room.joined", "room.left".
+// "presence.changed", "ready", "resync", "room.joined", "room.left". A logged-out session is
+// told by close code 4001 (see stream.js); "session.ended" frames name sessions of the same
+// user on other devices too, so they are not acted on here.
 
 import { makeApi } from "./api.js";
 import { Composer } from "./composer.js";
@@ -98,9 +100,6 @@ function onEvent(event) {
     case "resync":
       history.setLive(false);
       history.showLatest();
-      break;
-    case "session.ended":
-      setStatus("ended");
       break;
     case "room.joined":
       addRoomLink(event.room);

@@ -1,12 +1,12 @@
 // Server contract: POST /api/v1/rooms/{id}/messages {"body","client_id"} answers 201 (stored)
 // or 200 (a retry of a stored one) with the message, or 4xx {"error"} that we show as is.
-// The message shows at once as "sending"; a network or server failure retries with the same
-// client_id, which the server stores at most once. Enter sends, Shift+Enter adds a line, and
+// The message shows at once as "sending"; a network failure, 429 (overloaded, Retry-After) or
+// 5xx retries with the same client_id, which the server stores at most once. Enter sends, Shift+Enter adds a line, and
 // an Enter that confirms an input-method (IME) composition only confirms it.
 
 import { newClientId } from "./api.js";
 
-const RETRY_DELAYS_MS = [1000, 2000, 4000, 8000, 15000];
+const RETRY_DELAYS_MS = [500, 1000, 2000, 4000, 8000, 15000];
 const COUNT_FROM = 9000;
 const MAX_LENGTH = 10000;
 const IME_GRACE_MS = 60;
@@ -93,12 +93,13 @@ export class Composer {
       this.messages.addLive(stored);
       this.onSent(stored);
     } catch (error) {
-      if (error.status && error.status >= 400 && error.status < 500) {
+      if (!error.transient) {
         this.rejected(message, error.message);
         return;
       }
       this.messages.addPending({ ...message, failed: true });
-      const delay = RETRY_DELAYS_MS[Math.min(attempt, RETRY_DELAYS_MS.length - 1)];
+      const backoff = RETRY_DELAYS_MS[Math.min(attempt, RETRY_DELAYS_MS.length - 1)];
+      const delay = Math.max(backoff, (error.retryAfterSeconds || 0) * 1000);
       const timer = setTimeout(() => this.deliver(message, attempt + 1), delay);
       this.waiting.set(message.client_id, { message, attempt, timer });
     }

@@ -224,7 +224,7 @@ async def room_page(
         "time_zone": services.settings.time_zone,
         "language": current_language.get(),
         "page": page.model_dump(mode="json"),
-        "last_message_id": latest or 0,
+        "last_message_id": latest,
         "users": [person.model_dump(mode="json") for person in people],
         "strings": client_strings(),
     }

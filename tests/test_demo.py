@@ -53,4 +53,4 @@ def test_loading_the_demo_twice_is_refused(tmp_path: Path) -> None:
     assert load_demo(tmp_path, "demo-pass-123").returncode == 0
     again = load_demo(tmp_path, "demo-pass-123")
     assert again.returncode != 0
-    assert "already" in again.stderr
+    assert "演示数据已加载。" in again.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -10,6 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.conftest import BACKEND
+from tests.support.databases import PostgresDatabases
 from tests.support.live import free_port
 from tests.support.nodes import RedisServer, wait_until_answers
 
@@ -38,25 +41,39 @@ def test_several_workers_without_redis_are_refused_with_a_reason(tmp_path: Path)
     assert "COUNTERLINE_REDIS_URL" in refused.stderr
 
 
-def test_two_workers_with_redis_serve_with_live_updates_healthy(tmp_path: Path) -> None:
+def test_several_workers_on_sqlite_are_refused_with_a_reason(tmp_path: Path) -> None:
+    env = {**os.environ, "COUNTERLINE_REDIS_URL": "redis://127.0.0.1:6379/0"}
+    env.pop("COUNTERLINE_DATABASE_URL", None)
+    command = [sys.executable, "-m", "counterline", "serve", "--data-dir", str(tmp_path)]
+    refused = subprocess.run(
+        [*command, "--port", str(free_port()), "--workers", "2"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert refused.returncode != 0
+    assert "PostgreSQL" in refused.stderr
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(BACKEND != "postgresql", reason="runs in the PostgreSQL pass")
+def test_two_workers_with_redis_serve_with_live_updates_healthy(
+    tmp_path: Path, postgres: PostgresDatabases
+) -> None:
     if not RedisServer.available():
         pytest.skip("redis-server is not installed")
     redis = RedisServer(tmp_path).start()
+    database_url = postgres.url_of(asyncio.run(postgres.create()))
     port = free_port()
+    command = [sys.executable, "-m", "counterline", "serve", "--data-dir", str(tmp_path)]
     server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "counterline",
-            "serve",
-            "--data-dir",
-            str(tmp_path / "data"),
-            "--port",
-            str(port),
-            "--workers",
-            "2",
-        ],
-        env={**os.environ, "COUNTERLINE_REDIS_URL": redis.url},
+        [*command, "--port", str(port), "--workers", "2"],
+        env={
+            **os.environ,
+            "COUNTERLINE_REDIS_URL": redis.url,
+            "COUNTERLINE_DATABASE_URL": database_url,
+        },
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

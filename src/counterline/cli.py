@@ -95,6 +95,11 @@ def serve(
             "--workers > 1 needs COUNTERLINE_REDIS_URL: without Redis the processes "
             "cannot share live events and presence."
         )
+    if workers > 1 and settings.is_sqlite:
+        raise click.ClickException(
+            "--workers > 1 needs PostgreSQL (COUNTERLINE_DATABASE_URL): the embedded SQLite "
+            "database is served by one process."
+        )
     admin = _run(settings, ensure_first_admin)
     if admin is not None:
         click.echo("=" * 60)

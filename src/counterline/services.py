@@ -14,7 +14,11 @@ from counterline.db import Database, Unit, create_engine, unit_of_work, utcnow
 from counterline.errors import TooManyRequests
 from counterline.i18n import N_
 from counterline.messages.actions import posted_event
-from counterline.messages.queries import list_after_anywhere
+from counterline.messages.queries import (
+    hold_posting_order,
+    list_after_anywhere,
+    release_posting_order,
+)
 from counterline.ops.metrics import Metrics
 from counterline.presence.events import PresenceChanged
 from counterline.presence.queries import set_last_seen
@@ -95,9 +99,20 @@ class Services:
         """A write transaction that posts messages. One at a time in this process, from
         before the insert until its events are published: a commit can return after a
         later one has (SQLite checkpoints, PostgreSQL replies), and message.posted must
-        leave in id order, or a client resuming from the last id it saw would miss one."""
-        async with self._posting, self.transaction() as unit:
-            yield unit
+        leave in id order, or a client resuming from the last id it saw would miss one.
+        On PostgreSQL the order holds across nodes too (see docs/realtime.md)."""
+        async with self._posting:
+            if self.database.dialect != "postgresql":
+                async with self.transaction() as unit:
+                    yield unit
+                return
+            async with self.database.engine.connect() as order:
+                await hold_posting_order(order)
+                try:
+                    async with self.transaction() as unit:
+                        yield unit
+                finally:
+                    await release_posting_order(order)
 
     @asynccontextmanager
     async def admit_write(self) -> AsyncIterator[None]:

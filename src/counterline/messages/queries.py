@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, select, text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from counterline.accounts.models import User
 from counterline.branches.models import Branch
@@ -22,6 +22,9 @@ def _with_author() -> Select[Any]:
     )
 
 
+COMMIT_ORDER_LOCK = 7411001
+
+
 async def serialise_writers(db: AsyncSession) -> None:
     """Make message ids commit in increasing order, so "everything after id X" is exact.
 
@@ -30,7 +33,20 @@ async def serialise_writers(db: AsyncSession) -> None:
     before the insert, keeps id order and commit order the same.
     """
     if db.bind.dialect.name == "postgresql":
-        await db.execute(text("SELECT pg_advisory_xact_lock(7411001)"))
+        await db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": COMMIT_ORDER_LOCK})
+
+
+POSTING_ORDER_LOCK = 7411002
+
+
+async def hold_posting_order(connection: AsyncConnection) -> None:
+    """Across PostgreSQL nodes: one post at a time from insert until its event is published,
+    so message.posted events reach Redis in id order. Session-level: it outlives the commit."""
+    await connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": POSTING_ORDER_LOCK})
+
+
+async def release_posting_order(connection: AsyncConnection) -> None:
+    await connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": POSTING_ORDER_LOCK})
 
 
 async def find_by_client_id(db: AsyncSession, author_id: int, client_id: str) -> Message | None:

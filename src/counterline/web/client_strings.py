@@ -13,6 +13,9 @@ def client_strings() -> dict[str, str]:
         "connecting": gettext("Connecting…"),
         "reconnecting": gettext("Connection lost. Reconnecting…"),
         "connected": gettext("Connected again."),
+        "live_degraded": gettext(
+            "Live updates are delayed: new messages arrive every few seconds. Nothing is lost."
+        ),
         "sending": gettext("Sending…"),
         "send_failed": gettext("Not sent yet. Retrying automatically…"),
         "online": gettext("Online"),

@@ -1,7 +1,7 @@
 // Entry point of the room page. Server contract: the #boot JSON block rendered by
 // web/routes.py (room, me, staff, csrf_token, time_zone, language, page, users,
 // last_message_id, strings) and the stream events of realtime/routes.py: "message.posted",
-// "presence.changed", "ready", "resync", "room.joined", "room.left". A logged-out session is
+// "presence.changed", "ready", "live", "resync", "room.joined", "room.left". A logged-out session is
 // told by close code 4001 (see stream.js); "session.ended" frames name sessions of the same
 // user on other devices too, so they are not acted on here.
 
@@ -85,6 +85,11 @@ const setStatus = makeConnectionBanner(byId("connection-status"), strings, () =>
   setTimeout(() => window.location.assign("/login"), 1500);
 });
 
+// While the servers' live fan-out (Redis) is away they poll the database for us.
+function showLiveState(state) {
+  byId("live-status").textContent = state === "degraded" ? strings.live_degraded : "";
+}
+
 function onEvent(event) {
   switch (event.type) {
     case "message.posted":
@@ -94,8 +99,12 @@ function onEvent(event) {
       people.setOnline(event.user_id, event.online, event.last_seen_at);
       break;
     case "ready":
+      showLiveState(event.live);
       people.setOnlineSet(event.online_user_ids);
       composer.retryNow();
+      break;
+    case "live":
+      showLiveState(event.state);
       break;
     case "resync":
       history.setLive(false);

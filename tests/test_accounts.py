@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -112,6 +113,24 @@ async def test_twenty_failures_from_one_address_refuse_every_account(server) -> 
     assert refused.status_code == 429
     assert int(refused.headers["retry-after"]) >= 1
     assert refused.json()["error"]
+
+
+async def test_parallel_guesses_cannot_outrun_the_account_limit(server) -> None:
+    async with httpx.AsyncClient(base_url=server.url, timeout=60) as http:
+        answers = await asyncio.gather(
+            *(attempt(http, "wangfang", f"guess-{number}") for number in range(10))
+        )
+    statuses = sorted(answer.status_code for answer in answers)
+    assert statuses == [401] * 5 + [429] * 5
+
+
+async def test_parallel_guesses_cannot_outrun_the_address_limit(server) -> None:
+    async with httpx.AsyncClient(base_url=server.url, timeout=60) as http:
+        answers = await asyncio.gather(
+            *(attempt(http, f"nobody{number:02}", "guess") for number in range(24))
+        )
+    statuses = sorted(answer.status_code for answer in answers)
+    assert statuses == [401] * 20 + [429] * 4
 
 
 async def test_login_rotates_the_session_id_and_ends_the_old_one(server) -> None:

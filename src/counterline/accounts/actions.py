@@ -141,8 +141,9 @@ class LoginResult:
 
 async def log_in(unit: Unit, username: str, password: str, client_ip: str) -> LoginResult:
     """Check throttling, then the password; on success open a fresh session."""
-    now = utcnow()
     username = unicodedata.normalize("NFKC", username.strip())[:64]
+    await queries.serialise_attempts(unit.session, username, client_ip)
+    now = utcnow()
     throttled = await _throttle(unit, username, client_ip, now)
     if throttled:
         return LoginResult(error=throttled)

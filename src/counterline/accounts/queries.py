@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from counterline.accounts.models import ApiToken, LoginAttempt, Session, User
@@ -69,6 +69,22 @@ async def delete_sessions_of(
     if except_id is not None:
         query = query.where(Session.id != except_id)
     return list(await db.scalars(query.returning(Session.id)))
+
+
+async def serialise_attempts(db: AsyncSession, username: str, client_ip: str) -> None:
+    """Queue concurrent logins for one account, and for one address, so each attempt
+    counts the failures committed before it and parallel guesses cannot outrun the limit.
+
+    SQLite already has one writer at a time. On PostgreSQL, transaction-scoped advisory
+    locks (account first, then address, so two attempts never wait on each other in a
+    circle) do the same for just the attempts that compete.
+    """
+    if db.bind.dialect.name == "postgresql":
+        for namespace, key in ((7411002, username), (7411003, client_ip)):
+            await db.execute(
+                text("SELECT pg_advisory_xact_lock(:namespace, hashtext(:key))"),
+                {"namespace": namespace, "key": key},
+            )
 
 
 async def failures_since(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -133,24 +132,13 @@ async def services(make_settings: Callable[..., Settings]) -> AsyncIterator[Serv
 
 
 @pytest.fixture
-async def login(server: LiveServer) -> AsyncIterator[Callable[..., Any]]:
+def login(server: LiveServer, sign_in: Callable[..., Any]) -> Callable[..., Any]:
     """``await login("wangfang")`` gives a logged-in Client on the live server."""
-    clients: list[Client] = []
 
     async def log_in(username: str, **kwargs: Any) -> Client:
-        client = Client(server.url)
-        clients.append(client)
-        response = await client.log_in(username, **kwargs)
-        assert response.status_code == 200, response.text
-        return client
+        return await sign_in(server, username, **kwargs)
 
-    yield log_in
-    for client in clients:
-        await client.close()
-
-
-def chromium_available() -> bool:
-    return shutil.which("chromium") is not None or Path("/usr/bin/chromium").exists()
+    return log_in
 
 
 @pytest.fixture

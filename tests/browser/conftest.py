@@ -35,6 +35,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-component-update",
     "--disable-sync",
+    "--lang=zh-CN",
 ]
 DESKTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 375, "height": 740}

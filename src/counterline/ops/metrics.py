@@ -25,7 +25,13 @@ class Metrics:
 
 
 def render(
-    metrics: Metrics, *, connections: int, deliveries: int, online_users: int, live_healthy: bool
+    metrics: Metrics,
+    *,
+    fanout: Timing,
+    connections: int,
+    deliveries: int,
+    online_users: int,
+    live_healthy: bool,
 ) -> str:
     lines: list[str] = []
 
@@ -57,9 +63,7 @@ def render(
         metrics.events_published,
     )
     sample("counterline_deliveries_total", "counter", "Frames queued to local sockets.", deliveries)
-    summary(
-        "counterline_fanout_seconds", "Time to fan one event out to local sockets.", metrics.fanout
-    )
+    summary("counterline_fanout_seconds", "Time to fan one event out to local sockets.", fanout)
     summary("counterline_db_read_seconds", "Read transactions.", metrics.db_read)
     summary("counterline_db_write_seconds", "Write transactions (until commit).", metrics.db_write)
     return "\n".join(lines) + "\n"

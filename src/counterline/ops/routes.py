@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, PlainTextResponse
-from sqlalchemy import text
 
+from counterline.db import ping
 from counterline.deps import ServicesDep
 from counterline.ops.metrics import render
 
@@ -17,7 +17,7 @@ async def health(services: ServicesDep) -> JSONResponse:
     """200 when the database answers; `live` tells whether live fan-out is healthy."""
     try:
         async with services.reading() as unit:
-            await unit.session.execute(text("SELECT 1"))
+            await ping(unit.session)
     except Exception:
         return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
     return JSONResponse(

@@ -112,29 +112,26 @@ class RedisRegistry:
 
     async def arrive(self, user_id: int) -> bool:
         self._local.add(user_id)
+        return await self._record(user_id, here=True) == 1
+
+    async def leave(self, user_id: int) -> bool:
+        self._local.discard(user_id)
+        return await self._record(user_id, here=False) == 0
+
+    async def _record(self, user_id: int, *, here: bool) -> int:
+        """Add or remove this node for the user; returns on how many nodes the user is now.
+        Without Redis, the change is only local and counts as a change everywhere."""
+        change = "sadd" if here else "srem"
         try:
             async with self.redis.pipeline(transaction=True) as pipe:
-                pipe.sadd(self._node_users(self.node), user_id)
-                pipe.sadd(self._user_nodes(user_id), self.node)
+                getattr(pipe, change)(self._node_users(self.node), user_id)
+                getattr(pipe, change)(self._user_nodes(user_id), self.node)
                 pipe.scard(self._user_nodes(user_id))
                 *_, nodes = await pipe.execute()
         except Exception:
             log.warning("Redis unavailable: presence of user %s recorded locally", user_id)
-            return True
-        return int(nodes) == 1
-
-    async def leave(self, user_id: int) -> bool:
-        self._local.discard(user_id)
-        try:
-            async with self.redis.pipeline(transaction=True) as pipe:
-                pipe.srem(self._node_users(self.node), user_id)
-                pipe.srem(self._user_nodes(user_id), self.node)
-                pipe.scard(self._user_nodes(user_id))
-                *_, nodes = await pipe.execute()
-        except Exception:
-            log.warning("Redis unavailable: departure of user %s recorded locally", user_id)
-            return True
-        return int(nodes) == 0
+            return 1 if here else 0
+        return int(nodes)
 
     def observe(self, user_id: int, online: bool) -> None:
         if online:

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import websockets
+from websockets.protocol import State
 
 from counterline.db import utcnow
 from tests.cast import Cast
@@ -156,7 +157,13 @@ async def test_logout_takes_the_user_offline_at_once(login, server, cast: Cast) 
     assert (await user_entry(li, wang_id))["online"] is False
 
 
-async def test_silent_connection_is_closed_and_the_user_goes_offline(
+async def keep_pinging(stream: Stream, every: float) -> None:
+    while True:
+        await asyncio.sleep(every)
+        await stream.socket.send(json.dumps({"type": "ping"}))
+
+
+async def test_silent_connection_is_closed_and_the_user_goes_offline_while_a_pinging_one_stays(
     start_server, sign_in, cast: Cast
 ) -> None:
     live = start_server(heartbeat_timeout_seconds=2)
@@ -167,9 +174,12 @@ async def test_silent_connection_is_closed_and_the_user_goes_offline(
         additional_headers={"Cookie": f"counterline_session={wang.session_cookie}"},
         ping_interval=None,
     )
+    lively = await open_stream(live.ws_url, cookie=li.session_cookie)
+    pinger = asyncio.create_task(keep_pinging(lively, every=0.5))
     started = time.monotonic()
     try:
         assert json.loads(await silent.recv())["type"] == "ready"
+        await lively.next("ready")
         assert (await user_entry(li, cast["wangfang"].id))["online"] is True
         try:
             while True:
@@ -178,24 +188,16 @@ async def test_silent_connection_is_closed_and_the_user_goes_offline(
             assert closed.rcvd is not None
             assert closed.rcvd.code == 4002
         assert time.monotonic() - started < 10
+        deadline = time.monotonic() + 5
+        while (entry := await user_entry(li, cast["wangfang"].id))["online"]:
+            assert time.monotonic() < deadline, "still online after the heartbeat timeout"
+            await asyncio.sleep(0.1)
+        assert recent(entry["last_seen_at"])
+        await asyncio.sleep(1)
+        assert time.monotonic() - started > 3
+        assert lively.socket.state is State.OPEN
+        assert (await user_entry(li, cast["lina"].id))["online"] is True
     finally:
+        pinger.cancel()
         await silent.close()
-    deadline = time.monotonic() + 5
-    while (entry := await user_entry(li, cast["wangfang"].id))["online"]:
-        assert time.monotonic() < deadline, "still online after the heartbeat timeout"
-        await asyncio.sleep(0.1)
-    assert recent(entry["last_seen_at"])
-
-
-async def test_connection_that_keeps_pinging_stays_open(start_server, sign_in) -> None:
-    live = start_server(heartbeat_timeout_seconds=2)
-    wang = await sign_in(live, "wangfang")
-    stream = await open_stream(live.ws_url, cookie=wang.session_cookie)
-    try:
-        await stream.next("ready")
-        for _ in range(6):
-            await asyncio.sleep(0.5)
-            await stream.socket.send(json.dumps({"type": "ping"}))
-            await stream.next("pong")
-    finally:
-        await stream.close()
+        await lively.close()

@@ -25,8 +25,8 @@ import random
 import shutil
 import sqlite3
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -70,12 +70,16 @@ class Shape:
         return f"b{self.branches}x{self.clerks}_h{self.history_messages}_{digest}"
 
 
-@contextmanager
-def one_hash_for_all(password: str) -> Iterator[None]:
+@asynccontextmanager
+async def one_hash_for_all(password: str) -> AsyncIterator[None]:
     """Hash the shared bench password once (real argon2) and reuse it for every user."""
     real = account_actions.hash_password
-    digest = real(password)
-    account_actions.hash_password = lambda given: digest if given == password else real(given)
+    digest = await real(password)
+
+    async def reuse(given: str) -> str:
+        return digest if given == password else await real(given)
+
+    account_actions.hash_password = reuse
     try:
         yield
     finally:
@@ -84,7 +88,7 @@ def one_hash_for_all(password: str) -> Iterator[None]:
 
 async def _seed(services: Services, shape: Shape) -> Manifest:
     users: list[BenchUser] = []
-    with one_hash_for_all(PASSWORD):
+    async with one_hash_for_all(PASSWORD):
         async with services.transaction() as unit:
             company = await open_company_room(unit)
             head = await add_branch(unit, HEAD_OFFICE)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from argon2 import PasswordHasher
+
 from counterline.accounts.actions import add_user
 from counterline.accounts.models import Role
 from counterline.branches.actions import add_branch
@@ -11,6 +13,9 @@ from counterline.rooms.actions import open_branch_room, open_company_room
 from counterline.services import Services
 
 PASSWORD = "counter-pass-1"
+# A real argon2 hash with light parameters: verifying reads them from the hash, so the
+# hundreds of logins in the suite stay quick while going through the production code.
+QUICK_HASH = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(PASSWORD)
 CHENGBEI = "城北营业厅"
 HUAQIAO = "花桥营业厅"
 HEAD_OFFICE = "总部"
@@ -67,6 +72,7 @@ async def seed(services: Services) -> Cast:
                 role=person.role,
                 password=PASSWORD,
             )
+            user.password_hash = QUICK_HASH
             cast.people[person.username] = Person(
                 person.username, person.name, person.branch, person.role, user.id
             )

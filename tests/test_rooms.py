@@ -141,3 +141,14 @@ async def test_only_the_creator_or_an_admin_adds_members_to_a_topic_room(login, 
     assert company.status_code == 400
     unknown_user = await invite(zhang, room["id"], "nobody")
     assert unknown_user.status_code == 404
+
+
+async def test_admin_adds_a_member_to_a_room_she_is_not_in(login) -> None:
+    zhang = await login("zhangwei")
+    chen = await login("chengang")
+    room = (await create_room(zhang, "讲师备课", "invite_only")).json()
+    added = await invite(chen, room["id"], "wangfang")
+    assert added.status_code == 200
+    wang = await login("wangfang")
+    names = [r["name"] for r in (await wang.http.get("/api/v1/rooms")).json()["rooms"]]
+    assert "讲师备课" in names

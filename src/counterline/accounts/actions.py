@@ -79,7 +79,7 @@ async def add_user(
         display_name=check_display_name(display_name),
         branch_id=branch.id,
         role=role,
-        password_hash=hash_password(password),
+        password_hash=await hash_password(password),
         must_change_password=one_time is not None,
     )
     unit.session.add(user)
@@ -148,7 +148,7 @@ async def log_in(unit: Unit, username: str, password: str, client_ip: str) -> Lo
     if throttled:
         return LoginResult(error=throttled)
     user = await queries.find_user_by_username(unit.session, username)
-    valid = verify_password(user.password_hash if user else None, password[:256])
+    valid = await verify_password(user.password_hash if user else None, password[:256])
     if user is None or not valid or not user.active:
         unit.session.add(LoginAttempt(username=username, client_ip=client_ip, at=now))
         record(unit, "login.failed", target=f"username:{username}", client_ip=client_ip)
@@ -268,12 +268,12 @@ async def change_password(
     unit: Unit, identity: Identity, current: str, new: str, client_ip: str
 ) -> None:
     user = identity.user
-    if not verify_password(user.password_hash, current[:256]):
+    if not await verify_password(user.password_hash, current[:256]):
         raise UserError(N_("The current password is wrong."))
     check_new_password(new)
     if new == current:
         raise UserError(N_("The new password must differ from the current one."))
-    user.password_hash = hash_password(new)
+    user.password_hash = await hash_password(new)
     user.must_change_password = False
     keep = identity.session.id if identity.session else None
     for ended in await queries.delete_sessions_of(unit.session, user.id, except_id=keep):

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from counterline.accounts.models import Role
 from counterline.audit.actions import record
 from counterline.db import Unit
 from counterline.errors import Forbidden, NotFound, UserError
@@ -114,13 +115,22 @@ async def join_room(unit: Unit, user: User, room_id: int) -> Room:
 
 
 async def invite_to_room(unit: Unit, inviter: User, room_id: int, invitee: User) -> Room:
-    room = await get_visible_room(unit, inviter, room_id)
+    if inviter.role == Role.admin:
+        room = await queries.find_room(unit.session, room_id)
+        if room is None:
+            raise NotFound(N_("Room not found, or you are not a member of it."))
+    else:
+        room = await get_visible_room(unit, inviter, room_id)
     if room.kind != RoomKind.topic:
         raise UserError(N_("Members of company and branch rooms are set by their branch."))
-    if inviter.id != room.created_by_id and inviter.role.value != "admin":
+    if inviter.id != room.created_by_id and inviter.role != Role.admin:
         raise Forbidden(N_("Only the room's creator or an administrator can add members."))
     await add_member(unit, room, invitee.id)
     record(
-        unit, "room.member_added", actor_id=inviter.id, target=f"room:{room.id}", user_id=invitee.id
+        unit,
+        "room.member_added",
+        actor_id=inviter.id,
+        target=f"room:{room.id}",
+        user_id=invitee.id,
     )
     return room

@@ -60,7 +60,14 @@ def main() -> None:
         big_room = manifest.topic_rooms[BIG_ROOM]["id"]
         for kind in targets(args):
             with Session(
-                args, run_dir, provisioned, kind, everyone, heartbeat=HEARTBEAT, settle_timeout=240
+                args,
+                run_dir,
+                provisioned,
+                kind,
+                everyone,
+                heartbeat=HEARTBEAT,
+                settle_timeout=240,
+                allow_failed_connects=True,
             ) as session:
                 connect = session.connect
                 held = connect["connected"]
@@ -72,7 +79,8 @@ def main() -> None:
                 rows = [
                     (
                         f"{kind}: clients",
-                        f"{held} connected in {connect['seconds']} s; quiet after "
+                        f"{held} connected ({connect['failed']} failed: "
+                        f"{connect['errors'][:2]}) in {connect['seconds']} s; quiet after "
                         f"{connect['settled_seconds']} s ({connect['presence_frames']} presence "
                         f"frames, {connect['server_cpu_seconds']} s server CPU)",
                     ),
@@ -96,6 +104,7 @@ def main() -> None:
                 ]
                 result: dict[str, Any] = {
                     "clients": held,
+                    "failed_connects": connect["failed"],
                     "still_open": still_open,
                     "rss_mib": round(connect["server_rss"] / 2**20, 1),
                     "idle_rss_mib": round(session.idle_rss / 2**20, 1),
@@ -105,6 +114,8 @@ def main() -> None:
                     "presence_frames": connect["presence_frames"],
                     "idle_server_cores": round(idle.cores, 4),
                 }
+                if connect["failed"]:
+                    failures.append(f"{kind}: {connect['failed']} clients could not connect")
                 if still_open < held:
                     failures.append(f"{kind}: {held - still_open} clients dropped while idle")
                 admin = manifest.admin.token

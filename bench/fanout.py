@@ -116,8 +116,10 @@ class Session:
         audience: Callable[[Manifest, Sequence[str]], Audience] | None = None,
         heartbeat: float = 15,
         settle_timeout: float = 300,
+        allow_failed_connects: bool = False,
     ) -> None:
         self.settle_timeout = settle_timeout
+        self.allow_failed_connects = allow_failed_connects
         self.make_audience = audience or branch_day
         self.heartbeat = heartbeat
         self.args = args
@@ -159,11 +161,15 @@ class Session:
         started = time.monotonic()
         with Meter(self.server_pids) as storm:
             self.connect = self.fleet.start()
-            if self.connect["failed"]:
+            if self.connect["failed"] and not self.allow_failed_connects:
                 raise SystemExit(
                     f"{self.kind}: {self.connect['failed']} clients could not connect: "
                     f"{self.connect['errors']}"
                 )
+            for room_id, indices in self.audience.recipients.items():
+                self.audience.recipients[room_id] = [
+                    i for i in indices if i not in self.fleet.failed
+                ]
             self.fleet.settle(quiet=0.5 if self.args.short else 1.0, timeout=self.settle_timeout)
         stats = self.fleet.stats()
         self.connect["settled_seconds"] = round(time.monotonic() - started, 1)
@@ -238,7 +244,8 @@ def step_rows(kind: str, step: Step, session: Session) -> list[tuple[str, str]]:
             f"{kind}: messages",
             f"{len(step.posts)} posted at {step.rate:g}/s for "
             f"{step.duration:g} s ({f['failed_posts']} failed posts, "
-            f"{f['retried_posts']} retried after 429 busy)",
+            f"{f['retried_posts']} retried after 429 busy)"
+            + (f"; errors: {f['post_errors']}" if f["post_errors"] else ""),
         ),
         (f"{kind}: deliveries", f"{f['delivered']} of {f['expected']} ({f['deliveries_per_s']}/s)"),
         (

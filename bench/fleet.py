@@ -46,6 +46,7 @@ class Fleet:
         self.name = name
         self.slices: list[range] = []
         self.processes: list[subprocess.Popen[str]] = []
+        self.failed: set[int] = set()
 
     def start(self, timeout: float = 600) -> dict[str, Any]:
         """Open every connection; returns connected/failed counts and the time it took."""
@@ -73,6 +74,11 @@ class Fleet:
                 )
             )
         ready = [self._read(process, "ready", timeout) for process in self.processes]
+        self.failed = {
+            part[local]
+            for part, r in zip(self.slices, ready, strict=True)
+            for local in r["failed_indices"]
+        }
         return {
             "connected": sum(r["connected"] for r in ready),
             "failed": sum(r["failed"] for r in ready),

@@ -31,7 +31,7 @@ def ladder(start: float, factor: float, top: float) -> list[float]:
 
 def main() -> None:
     parser = fanout_arguments(__doc__.split("\n")[0])
-    parser.add_argument("--start-rate", type=float, default=50.0)
+    parser.add_argument("--start-rate", type=float, default=10.0)
     parser.add_argument("--factor", type=float, default=1.5)
     parser.add_argument("--max-rate", type=float, default=2000.0)
     parser.add_argument("--step", type=float, default=15.0, help="seconds per rate")

@@ -214,6 +214,7 @@ class Score:
     unexpected: int = 0
     failed_posts: int = 0
     retried_posts: int = 0
+    post_errors: list[str] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list)
     post_latencies: list[float] = field(default_factory=list)
 
@@ -226,6 +227,7 @@ class Score:
             "unexpected": self.unexpected,
             "failed_posts": self.failed_posts,
             "retried_posts": self.retried_posts,
+            "post_errors": self.post_errors,
             "latency": latency_summary(self.latencies),
             "post_ack": latency_summary(self.post_latencies),
         }
@@ -240,6 +242,9 @@ def score(posts: Sequence[Post], receipts: Receipts, recipients: dict[int, Seque
         result.retried_posts += bool(post.retries)
         if post.status not in (200, 201):
             result.failed_posts += 1
+            error = f"{post.status} {post.error}"[:200]
+            if len(result.post_errors) < 3 and error not in result.post_errors:
+                result.post_errors.append(error)
             continue
         result.post_latencies.append(post.acked_at - post.sent_at)
         for connection in recipients.get(post.room_id, ()):

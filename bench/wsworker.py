@@ -12,6 +12,7 @@ the receipts gathered since the last save to ``results``) and ``stop`` (save and
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import random
 import sys
@@ -50,6 +51,7 @@ class Worker:
         self.counters = Counters()
         self.all_ready = asyncio.Event()
         self.sockets: list[ClientConnection] = []
+        self.failed: list[int] = []
 
     async def run(self) -> None:
         started = time.monotonic()
@@ -62,6 +64,7 @@ class Worker:
             event="ready",
             connected=self.counters.ready,
             failed=self.counters.failed,
+            failed_indices=self.failed,
             seconds=round(time.monotonic() - started, 2),
             errors=self.counters.errors[:3],
         )
@@ -93,6 +96,7 @@ class Worker:
                         break
         except Exception as error:
             self.counters.failed += 1
+            self.failed.append(index)
             if len(self.counters.errors) < 10:
                 self.counters.errors.append(f"{type(error).__name__}: {error}")
             self.settle()
@@ -184,8 +188,9 @@ class Worker:
 
     @staticmethod
     def say(**data: Any) -> None:
-        sys.stdout.write(json.dumps(data) + "\n")
-        sys.stdout.flush()
+        with contextlib.suppress(BrokenPipeError):  # the coordinator is gone
+            sys.stdout.write(json.dumps(data) + "\n")
+            sys.stdout.flush()
 
 
 def main() -> None:

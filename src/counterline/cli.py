@@ -119,6 +119,9 @@ def serve(
         port=settings.port,
         workers=workers,
         proxy_headers=False,
+        # Every frame is the same for all recipients; compressing it again per socket
+        # cost more CPU than the rest of the fan-out (bench/README.md).
+        ws_per_message_deflate=False,
         log_level="info",
     )
 

@@ -42,8 +42,12 @@ class Services:
     _sweeper: asyncio.Task[None] | None = None
     _writes_waiting: int = 0
     _posting: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _sqlite_writer: contextlib.AbstractAsyncContextManager[object] = field(init=False)
 
     def __post_init__(self) -> None:
+        self._sqlite_writer = (
+            asyncio.Lock() if self.settings.is_sqlite else contextlib.nullcontext()
+        )
         self.broker = make_broker(self.hub, self.settings.redis_url, self._messages_since)
         registry: PresenceRegistry = (
             RedisRegistry(
@@ -87,9 +91,13 @@ class Services:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Unit]:
-        """A write transaction; its events are published after it commits."""
+        """A write transaction; its events are published after it commits.
+
+        On SQLite, writers of this process queue on an asyncio lock rather than in
+        SQLite's busy handler, which sleeps instead of waking the next writer.
+        """
         started = time.perf_counter()
-        async with unit_of_work(self.database, write=True) as unit:
+        async with self._sqlite_writer, unit_of_work(self.database, write=True) as unit:
             yield unit
         self.metrics.db_write.observe(time.perf_counter() - started)
         await self.publish(unit.events)

@@ -37,6 +37,7 @@ from bench.harness import (
     multi_node_available,
     pin_self,
     report,
+    rss_bytes,
     run_directory,
 )
 from bench.seed import Manifest, Provisioned, Shape, provision
@@ -144,8 +145,6 @@ class Session:
             servers = [self.stack.enter_context(baseline_server(self.args, self.run_dir, manifest))]
         self.servers = servers
         self.server_pids = [pid for server in servers for pid in server.pids()]
-        from bench.harness import rss_bytes
-
         self.idle_rss = rss_bytes(self.server_pids)
         self.audience = self.make_audience(manifest, [server.ws_url for server in servers])
         self.fleet = Fleet(

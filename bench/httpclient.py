@@ -79,7 +79,9 @@ class Connection:
 
 
 class Pool:
-    """Keep-alive connections to one server; opens more when all are busy."""
+    """Keep-alive connections to one server; opens more when all are busy. A request that
+    finds its reused connection closed by the server is sent again on a new one (our posts
+    carry a client id, so a resend can never store a message twice)."""
 
     def __init__(self, host: str, port: int, size: int = 64) -> None:
         self.host = host
@@ -93,13 +95,22 @@ class Pool:
         async with self.free:
             while not self.idle and self.opened >= self.size:
                 await self.free.wait()
-            if self.idle:
+            reused = bool(self.idle)
+            if reused:
                 connection = self.idle.pop()
             else:
                 self.opened += 1
                 connection = Connection(self.host, self.port)
         try:
-            response = await connection.send(raw)
+            try:
+                response = await connection.send(raw)
+            except (asyncio.IncompleteReadError, ConnectionResetError, BrokenPipeError):
+                if not reused:
+                    raise
+                # The server closed this idle keep-alive connection (uvicorn: after 5 s), as
+                # browsers see it too; they resend on a new connection, and so do we.
+                await connection.close()
+                response = await connection.send(raw)
         except BaseException:
             await connection.close()
             async with self.free:

@@ -33,25 +33,27 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 import counterline
 from bench.manifest import PASSWORD, BenchUser, Manifest
 from counterline.accounts import actions as account_actions
-from counterline.accounts.models import Role
+from counterline.accounts.models import Role, User
 from counterline.branches.actions import add_branch
 from counterline.config import Settings
+from counterline.db import Unit
 from counterline.messages.models import Message
+from counterline.messages.queries import latest_message_id
 from counterline.messages.rendering import render_body
 from counterline.migrate import MIGRATIONS, upgrade
 from counterline.rooms.actions import add_member, create_topic_room, open_company_room
 from counterline.rooms.models import Visibility
+from counterline.rooms.queries import find_branch_room
 from counterline.services import Services
 
 CACHE_DIR = Path(__file__).parent / ".cache"
 SEED_VERSION = "3"
 HEAD_OFFICE = "总部"
-CHUNK = 500
 
 
 @dataclass(frozen=True)
@@ -134,9 +136,7 @@ async def _seed(services: Services, shape: Shape) -> Manifest:
     return manifest
 
 
-async def _branch_room_id(unit: Any, branch_id: int) -> int:
-    from counterline.rooms.queries import find_branch_room
-
+async def _branch_room_id(unit: Unit, branch_id: int) -> int:
     room = await find_branch_room(unit.session, branch_id)
     assert room is not None
     return room.id
@@ -182,17 +182,11 @@ async def _seed_history(services: Services, manifest: Manifest, count: int) -> d
             await unit.session.execute(insert(Message), rows)
         done += len(rows)
     async with services.reading() as unit:
-        from counterline.messages.queries import latest_message_id
-
         last = await latest_message_id(unit.session)
     return {"count": count, "first_id": last - count + 1, "last_id": last}
 
 
 async def _branch_ids(services: Services) -> dict[int, int]:
-    from sqlalchemy import select
-
-    from counterline.accounts.models import User
-
     async with services.reading() as unit:
         rows = await unit.session.execute(select(User.id, User.branch_id))
         return {user_id: branch_id for user_id, branch_id in rows.all()}

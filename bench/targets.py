@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -19,7 +18,10 @@ from websockets.asyncio.client import connect
 from bench.harness import Server, counterline_server, python_server, server_cores
 from bench.manifest import Manifest
 from bench.seed import Provisioned
-from bench.sender import Post, body_of, client_id
+from bench.sender import HttpPoster, Post, body_of, client_id
+from counterline.config import Settings
+from counterline.messages.models import Message
+from counterline.services import Services
 
 PROBE_SEQ = 999_999_999  # the cross-node probe's message; not part of any measurement
 
@@ -60,8 +62,6 @@ def counterline_nodes(
 
 async def cross_node_probe(servers: Sequence[Server], manifest: Manifest) -> str | None:
     """Post on node 0 and expect the message on node 1 (live events cross nodes)."""
-    from bench.sender import HttpPoster
-
     listener = manifest.users[0]
     async with connect(
         servers[1].ws_url + "/api/v1/stream",
@@ -133,10 +133,6 @@ def check_store(database_url: str, posts: Sequence[Post], *, prefix: str = "benc
 
 
 async def _check_store(database_url: str, posts: Sequence[Post], prefix: str) -> StoreCheck:
-    from counterline.config import Settings
-    from counterline.messages.models import Message
-    from counterline.services import Services
-
     services = Services.from_settings(Settings(database_url=database_url))
     try:
         async with services.reading() as unit:
@@ -164,7 +160,3 @@ async def _check_store(database_url: str, posts: Sequence[Post], prefix: str) ->
     check.duplicated = sum(n - 1 for n in seen.values() if n > 1)
     check.missing = sum(1 for cid in acked if cid not in seen)
     return check
-
-
-def dump(path: Path, data: object) -> None:
-    path.write_text(json.dumps(data, ensure_ascii=False, indent=1))

@@ -50,7 +50,6 @@ class Worker:
         self.times: list[list[float]] = [[] for _ in self.connections]
         self.counters = Counters()
         self.all_ready = asyncio.Event()
-        self.sockets: list[ClientConnection] = []
         self.failed: list[int] = []
 
     async def run(self) -> None:
@@ -101,7 +100,6 @@ class Worker:
                 self.counters.errors.append(f"{type(error).__name__}: {error}")
             self.settle()
             return
-        self.sockets.append(socket)
         self.counters.ready += 1
         self.settle()
         heartbeat = self.config.get("heartbeat", 0)

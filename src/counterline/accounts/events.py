@@ -22,4 +22,4 @@ class SessionEnded(Event):
         return {"session_id": self.session_id}
 
     def control(self) -> dict[str, Any]:
-        return {"close_session": self.session_id}
+        return {"close_session": self.session_id, "user_id": self.user_id}

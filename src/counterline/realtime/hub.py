@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from counterline.ops.metrics import Timing
-from counterline.realtime.events import Envelope, message_id_of
+from counterline.realtime.events import Envelope, message_id_of, room_stream
 
 OUTBOX_LIMIT = 2_000
 CLOSE_SLOW_CONSUMER = 4008
@@ -177,13 +177,12 @@ class Hub:
             self.on_presence(user_id, online)
         if "subscribe_user" in control:
             for connection in self._users.get(control["subscribe_user"], ()):
-                self.subscribe(connection, f"room:{control['room_id']}")
+                self.subscribe(connection, room_stream(control["room_id"]))
         if "unsubscribe_user" in control:
             for connection in self._users.get(control["unsubscribe_user"], ()):
-                self.unsubscribe(connection, f"room:{control['room_id']}")
+                self.unsubscribe(connection, room_stream(control["room_id"]))
         if "close_session" in control:
-            user_id = int(envelope.stream.split(":", 1)[1])
-            for connection in tuple(self._users.get(user_id, ())):
+            for connection in tuple(self._users.get(control["user_id"], ())):
                 if connection.session_id == control["close_session"]:
                     connection.close(CLOSE_SESSION_ENDED)
 

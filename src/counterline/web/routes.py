@@ -22,12 +22,12 @@ from counterline.deps import (
     ServicesDep,
     check_form_token,
 )
-from counterline.errors import UserError
+from counterline.errors import NotFound, UserError
 from counterline.i18n import LANGUAGES, N_, current_language
 from counterline.messages.actions import list_messages
 from counterline.messages.queries import latest_message_id
 from counterline.rooms import queries as room_queries
-from counterline.rooms.actions import get_visible_room, open_company_room
+from counterline.rooms.actions import get_visible_room
 from counterline.rooms.schemas import RoomOut
 from counterline.web import api_docs
 from counterline.web.client_strings import client_strings
@@ -56,8 +56,7 @@ async def home(identity: OptionalIdentity, services: ServicesDep) -> Response:
     async with services.reading() as unit:
         rooms = await room_queries.list_rooms_of(unit.session, identity.user.id)
     if not rooms:
-        async with services.transaction() as unit:
-            rooms = [await open_company_room(unit)]
+        raise NotFound(N_("Room not found, or you are not a member of it."))
     return RedirectResponse(f"/rooms/{rooms[0].id}", status_code=303)
 
 

@@ -55,10 +55,11 @@ async def test_ping_is_answered_with_pong_and_junk_with_an_error(login, server) 
         before_pong = await frames_until_pong(stream)
         await stream.socket.send("not json")
         complaint = await stream.next("error")
-        assert await frames_until_pong(stream) == []
+        after_error = await frames_until_pong(stream)
     finally:
         await stream.close()
-    assert {frame["type"] for frame in before_pong} <= {"presence.changed"}
+    # Her own "online" announcement may arrive at any point under load.
+    assert {frame["type"] for frame in before_pong + after_error} <= {"presence.changed"}
     assert complaint["error"]
 
 

@@ -1,8 +1,8 @@
 """Database engine, declarative base and the per-request unit of work.
 
-SQLite runs in WAL mode; write transactions start with ``BEGIN IMMEDIATE`` so
-writers queue on the busy timeout instead of failing halfway. Reads use plain
-deferred transactions and never block writers.
+SQLite runs in WAL mode, its calls on the event loop's thread (see sqlite_inline);
+write transactions start with ``BEGIN IMMEDIATE`` so a writer never fails halfway.
+Reads use plain deferred transactions and never block writers.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import DateTime, MetaData, event, text
+from sqlalchemy import DateTime, MetaData, event, make_url, text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -22,6 +22,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
+
+from counterline.sqlite_inline import inline_connector
 
 if TYPE_CHECKING:
     from counterline.realtime.events import Event
@@ -71,7 +73,10 @@ def utcnow() -> datetime:
 
 def create_engine(url: str) -> AsyncEngine:
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        path = make_url(url).database or ":memory:"
+        engine = create_async_engine(
+            url, async_creator=inline_connector(path, busy_timeout_seconds=30)
+        )
         _configure_sqlite(engine)
         return engine
     return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
@@ -80,7 +85,6 @@ def create_engine(url: str) -> AsyncEngine:
 def _configure_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")

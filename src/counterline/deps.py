@@ -14,6 +14,7 @@ from counterline.accounts.actions import (
     Identity,
     identify_by_session,
     identify_by_token,
+    session_needs_touch,
     touch_session,
 )
 from counterline.errors import Forbidden, Unauthorized
@@ -28,15 +29,21 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SIMPLE_CONTENT_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data", "text/plain")
 
 
-def get_services(connection: HTTPConnection) -> Services:
+def services_of(connection: HTTPConnection) -> Services:
     return connection.app.state.services
+
+
+# Dependencies are coroutines even when they need not be: FastAPI runs a plain
+# function dependency in a worker thread, a thread hop per request.
+async def get_services(connection: HTTPConnection) -> Services:
+    return services_of(connection)
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-def get_client_ip(connection: HTTPConnection) -> str:
-    return client_ip(connection, get_services(connection).settings)
+async def get_client_ip(connection: HTTPConnection) -> str:
+    return client_ip(connection, services_of(connection).settings)
 
 
 ClientIp = Annotated[str, Depends(get_client_ip)]
@@ -51,7 +58,7 @@ async def find_identity(connection: HTTPConnection) -> Identity | None:
     """Who is calling: a bearer token, else the session cookie. Sets the UI language."""
     if hasattr(connection.state, "identity"):
         return connection.state.identity
-    services = get_services(connection)
+    services = services_of(connection)
     settings = services.settings
     identity = None
     token = bearer_token(connection)
@@ -66,7 +73,7 @@ async def find_identity(connection: HTTPConnection) -> Identity | None:
                 idle=timedelta(minutes=settings.session_idle_minutes),
                 absolute=timedelta(hours=settings.session_absolute_hours),
             )
-    if identity is not None and identity.session is not None:
+    if identity is not None and session_needs_touch(identity):
         async with services.transaction() as unit:
             await touch_session(unit, identity)
     connection.state.identity = identity
@@ -78,7 +85,7 @@ async def find_identity(connection: HTTPConnection) -> Identity | None:
 
 
 def language_of_request(connection: HTTPConnection) -> str:
-    settings = get_services(connection).settings
+    settings = services_of(connection).settings
     return pick_language(
         connection.cookies.get(LANGUAGE_COOKIE),
         connection.headers.get("accept-language", ""),
@@ -109,7 +116,7 @@ IdentityDep = Annotated[Identity, Depends(require_identity)]
 
 
 def is_same_origin(connection: HTTPConnection, origin: str) -> bool:
-    settings = get_services(connection).settings
+    settings = services_of(connection).settings
     if origin in settings.allowed_origins:
         return True
     host = connection.headers.get("host", "")

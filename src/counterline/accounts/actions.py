@@ -234,11 +234,17 @@ async def identify_by_session(
     return Identity(user=user, session=session)
 
 
-async def touch_session(unit: Unit, identity: Identity) -> None:
-    """Push back the idle expiry; at most once a minute, to keep requests read-only."""
+def session_needs_touch(identity: Identity) -> bool:
+    """Whether the idle expiry is due to be pushed back: at most once a minute, so that
+    most requests stay read-only."""
     session = identity.session
-    now = utcnow()
-    if session is not None and now - session.last_used_at > SESSION_TOUCH_INTERVAL:
+    return session is not None and utcnow() - session.last_used_at > SESSION_TOUCH_INTERVAL
+
+
+async def touch_session(unit: Unit, identity: Identity) -> None:
+    session = identity.session
+    if session is not None and session_needs_touch(identity):
+        now = utcnow()
         await queries.touch_session(unit.session, session.id, now)
         session.last_used_at = now
 

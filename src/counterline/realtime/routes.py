@@ -20,12 +20,13 @@ import time
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from counterline.accounts.actions import Identity
-from counterline.deps import find_identity, get_services, is_same_origin
+from counterline.deps import find_identity, is_same_origin, services_of
 from counterline.errors import UserError
 from counterline.messages.actions import posted_event
 from counterline.messages.queries import latest_message_id, list_missed
 from counterline.realtime.events import PRESENCE_STREAM, dumps, room_stream, user_stream
-from counterline.realtime.hub import CLOSE_SESSION_ENDED, Connection
+from counterline.realtime.hub import CLOSE_SESSION_ENDED, Connection, Frame
+from counterline.realtime.wire import frame_writer_of
 from counterline.rooms.queries import list_room_ids_of
 from counterline.services import Services
 
@@ -49,7 +50,7 @@ async def stream(websocket: WebSocket, last_message_id: int | None = None) -> No
         await websocket.close(code=CLOSE_FORBIDDEN)
         return
     await websocket.accept()
-    await _serve(websocket, get_services(websocket), identity, last_message_id)
+    await _serve(websocket, services_of(websocket), identity, last_message_id)
 
 
 async def _serve(
@@ -61,6 +62,7 @@ async def _serve(
         user.id,
         staff=user.sees_client_ips,
         session_id=identity.session.id if identity.session else None,
+        writer=frame_writer_of(websocket.scope),
     )
     async with services.reading() as unit:
         room_ids = await list_room_ids_of(unit.session, user.id)
@@ -135,8 +137,8 @@ def _drop_already_sent(connection: Connection, sent_through: int | None) -> None
     connection.skip_through = sent_through
     kept = []
     for frame in connection.outbox:
-        is_message = frame.startswith('{"type":"message.posted"')
-        if is_message and json.loads(frame)["message"]["id"] <= sent_through:
+        is_message = frame.text.startswith('{"type":"message.posted"')
+        if is_message and json.loads(frame.text)["message"]["id"] <= sent_through:
             continue
         kept.append(frame)
     connection.outbox.clear()
@@ -144,7 +146,7 @@ def _drop_already_sent(connection: Connection, sent_through: int | None) -> None
 
 
 async def _receive(websocket: WebSocket, connection: Connection) -> None:
-    pong = dumps({"type": "pong"})
+    pong = Frame(dumps({"type": "pong"}))
     while not connection.closed:
         try:
             raw = await websocket.receive_text()
@@ -159,4 +161,4 @@ async def _receive(websocket: WebSocket, connection: Connection) -> None:
         if kind == "ping":
             connection.push(pong)
         else:
-            connection.push(dumps({"type": "error", "error": "unknown frame"}))
+            connection.push(Frame(dumps({"type": "error", "error": "unknown frame"})))

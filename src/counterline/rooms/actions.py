@@ -100,8 +100,8 @@ async def create_topic_room(
 
 async def get_visible_room(unit: Unit, user: User, room_id: int) -> Room:
     """A room the user is a member of, or NotFound (we don't reveal other rooms exist)."""
-    room = await queries.find_room(unit.session, room_id)
-    if room is None or not await queries.is_member(unit.session, room_id, user.id):
+    room = await queries.find_room_of_member(unit.session, room_id, user.id)
+    if room is None:
         raise NotFound(N_("Room not found, or you are not a member of it."))
     return room
 

@@ -10,6 +10,14 @@ async def find_room(db: AsyncSession, room_id: int) -> Room | None:
     return await db.get(Room, room_id)
 
 
+async def find_room_of_member(db: AsyncSession, room_id: int, user_id: int) -> Room | None:
+    return await db.scalar(
+        select(Room)
+        .join(Membership, Membership.room_id == Room.id)
+        .where(Room.id == room_id, Membership.user_id == user_id)
+    )
+
+
 async def find_company_room(db: AsyncSession) -> Room | None:
     return await db.scalar(select(Room).where(Room.kind == RoomKind.company).order_by(Room.id))
 

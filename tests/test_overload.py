@@ -3,18 +3,34 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import socket
 
+import websockets
 from sqlalchemy import func, select
 
 from counterline.messages.models import Message
+from counterline.realtime.hub import CLOSE_SLOW_CONSUMER
 from counterline.services import Services
 from tests.cast import Cast
-from tests.support.clients import Client
+from tests.support.clients import Client, Stream, open_stream
+from tests.test_stream import frames_until_ready, message_ids, post
 
 
 async def count_messages(services: Services) -> int:
     async with services.reading() as unit:
         return await unit.session.scalar(select(func.count()).select_from(Message)) or 0
+
+
+async def message_ids_until_closed(stream: Stream) -> tuple[list[int], int | None]:
+    ids = []
+    try:
+        while True:
+            frame = json.loads(await asyncio.wait_for(stream.socket.recv(), 10))
+            if frame["type"] == "message.posted":
+                ids.append(frame["message"]["id"])
+    except websockets.exceptions.ConnectionClosed as closed:
+        return ids, closed.rcvd.code if closed.rcvd else None
 
 
 async def test_saturated_server_answers_429_with_retry_after_and_stores_nothing(
@@ -43,3 +59,39 @@ async def test_every_post_under_a_burst_is_either_stored_or_refused_never_lost(
     async with services.reading() as unit:
         in_database = set(await unit.session.scalars(select(Message.client_id)))
     assert in_database == stored
+
+
+async def test_a_clerk_whose_tab_stops_reading_is_cut_off_and_catches_up_exactly(
+    login, server, cast: Cast
+) -> None:
+    wang = await login("wangfang")
+    li = await login("lina")
+    stalled_socket = socket.socket()
+    stalled_socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    stalled_socket.connect(("127.0.0.1", server.port))
+    stalled = Stream(
+        await websockets.connect(
+            f"{server.ws_url}/api/v1/stream",
+            sock=stalled_socket,
+            additional_headers={"Cookie": f"counterline_session={li.session_cookie}"},
+            max_queue=1,  # the client stops reading from the socket: a frozen tab
+        )
+    )
+    await stalled.next("ready")
+    long_body = "通知正文" * 2_400
+    posted = [
+        await post(wang, cast.company_room_id, f"{n} {long_body}", f"flood-{n:04d}")
+        for n in range(160)
+    ]
+
+    received, code = await message_ids_until_closed(stalled)
+    assert code == CLOSE_SLOW_CONSUMER
+    assert received == posted[: len(received)]
+    assert len(received) < len(posted)
+
+    again = await open_stream(server.ws_url, cookie=li.session_cookie, last_message_id=received[-1])
+    try:
+        replayed, _ready = await frames_until_ready(again)
+    finally:
+        await again.close()
+    assert received + message_ids(replayed) == posted

@@ -24,6 +24,7 @@ from counterline.errors import UserError
 from counterline.migrate import upgrade
 from counterline.ops.backup import BackupError, back_up
 from counterline.ops.backup import restore as restore_backup
+from counterline.realtime.wire import uvicorn_options
 from counterline.services import Services
 
 T = TypeVar("T")
@@ -118,11 +119,8 @@ def serve(
         host=settings.host,
         port=settings.port,
         workers=workers,
-        proxy_headers=False,
-        # Every frame is the same for all recipients; compressing it again per socket
-        # cost more CPU than the rest of the fan-out (bench/README.md).
-        ws_per_message_deflate=False,
         log_level="info",
+        **uvicorn_options(),
     )
 
 

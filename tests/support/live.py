@@ -12,6 +12,7 @@ import uvicorn
 
 from counterline.app import create_app
 from counterline.config import Settings
+from counterline.realtime.wire import uvicorn_options
 
 
 def free_port() -> int:
@@ -44,8 +45,7 @@ class LiveServer:
             port=self.port,
             log_level="warning",
             lifespan="on",
-            # As `counterline serve`: only the app decides whose X-Forwarded-For to believe.
-            proxy_headers=False,
+            **uvicorn_options(),  # as `counterline serve`
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)

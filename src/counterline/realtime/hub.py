@@ -16,19 +16,44 @@ from typing import Any
 
 from counterline.ops.metrics import Timing
 from counterline.realtime.events import Envelope, message_id_of, room_stream
+from counterline.realtime.wire import FrameWriter, text_frame
 
 OUTBOX_LIMIT = 2_000
+UNSENT_BYTES_LIMIT = 1 << 20
 CLOSE_SLOW_CONSUMER = 4008
 CLOSE_SESSION_ENDED = 4001
 CLOSE_IDLE = 4002
+CLOSE_GONE = 1006
+
+
+class Frame:
+    """One JSON text frame, encoded for the wire at most once however many get it."""
+
+    __slots__ = ("_wire", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._wire: bytes | None = None
+
+    @property
+    def wire(self) -> bytes:
+        if self._wire is None:
+            self._wire = text_frame(self.text.encode())
+        return self._wire
 
 
 class Connection:
-    """One browser tab's socket, as the hub sees it."""
+    """One browser tab's socket, as the hub sees it.
+
+    Frames wait in the outbox while the client catches up from the database; the
+    drain task sends them. Once the outbox is empty, a socket with a frame writer
+    (see realtime.wire) is written to directly by ``push``, in the order pushed.
+    """
 
     __slots__ = (
         "close_code",
         "closed",
+        "direct",
         "last_inbound",
         "outbox",
         "send_text",
@@ -38,6 +63,7 @@ class Connection:
         "streams",
         "user_id",
         "wakeup",
+        "writer",
     )
 
     def __init__(
@@ -47,12 +73,15 @@ class Connection:
         *,
         staff: bool,
         session_id: int | None,
+        writer: FrameWriter | None = None,
     ) -> None:
         self.send_text = send_text
+        self.writer = writer
+        self.direct = False
         self.user_id = user_id
         self.staff = staff
         self.session_id = session_id
-        self.outbox: deque[str] = deque()
+        self.outbox: deque[Frame] = deque()
         self.wakeup = asyncio.Event()
         self.streams: set[str] = set()
         self.closed = False
@@ -60,15 +89,24 @@ class Connection:
         self.last_inbound = time.monotonic()
         self.skip_through = 0
 
-    def push(self, frame: str, message_id: int = 0) -> None:
+    def push(self, frame: Frame, message_id: int = 0) -> None:
         # Messages up to skip_through were already sent from the database at connect.
         if self.closed or (message_id and message_id <= self.skip_through):
             return
-        if len(self.outbox) >= OUTBOX_LIMIT:
+        if self.direct:
+            self._write(frame)
+        elif len(self.outbox) >= OUTBOX_LIMIT:
             self.close(CLOSE_SLOW_CONSUMER)
-            return
-        self.outbox.append(frame)
-        self.wakeup.set()
+        else:
+            self.outbox.append(frame)
+            self.wakeup.set()
+
+    def _write(self, frame: Frame) -> None:
+        assert self.writer is not None
+        if not self.writer.write(frame.wire):
+            self.close(CLOSE_GONE)
+        elif self.writer.unsent_bytes() > UNSENT_BYTES_LIMIT:
+            self.close(CLOSE_SLOW_CONSUMER)
 
     def close(self, code: int) -> None:
         if not self.closed:
@@ -77,12 +115,15 @@ class Connection:
             self.wakeup.set()
 
     async def drain(self) -> None:
-        """Write queued frames until the connection is closed."""
+        """Send queued frames; then hand over to direct writes, or keep sending, until closed."""
         while not self.closed:
-            await self.wakeup.wait()
-            self.wakeup.clear()
             while self.outbox and not self.closed:
-                await self.send_text(self.outbox.popleft())
+                await self.send_text(self.outbox.popleft().text)
+            if self.writer is not None:
+                self.direct = True  # nothing queued and no send in flight: order is kept
+            self.wakeup.clear()
+            if not self.outbox and not self.closed:
+                await self.wakeup.wait()
 
 
 RECENT_KEYS = 50_000
@@ -148,7 +189,8 @@ class Hub:
         if not listeners:
             return
         started = time.perf_counter()
-        frame, staff_frame = envelope.frame, envelope.frame_for(staff=True)
+        frame = Frame(envelope.frame)
+        staff_frame = Frame(envelope.staff_frame) if envelope.staff_frame is not None else frame
         message_id = message_id_of(envelope) or 0
         for connection in tuple(listeners):
             connection.push(staff_frame if connection.staff else frame, message_id)
@@ -165,8 +207,9 @@ class Hub:
             self._recent_keys.discard(self._recent_order.popleft())
         return False
 
-    def broadcast(self, frame: str) -> None:
+    def broadcast(self, text: str) -> None:
         """Send a frame to every local socket (e.g. the live-update status)."""
+        frame = Frame(text)
         for connection in self.connections():
             connection.push(frame)
 

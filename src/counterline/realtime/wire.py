@@ -1,0 +1,79 @@
+"""Writing one encoded WebSocket frame to many sockets without an await per socket.
+
+A server's text frame is the same bytes for every recipient (no mask, no per-socket
+compression), so the hub encodes it once and hands it to each socket's transport.
+uvicorn's WebSocket protocol only offers ``await send(...)`` through ASGI, which costs a
+task wake-up, several coroutine layers and a frame encoding per recipient.
+:class:`FrameWritingProtocol` is that protocol plus an ASGI scope extension,
+``counterline.frames``, through which the app writes ready frames straight to the
+transport. Under another server the extension is absent and the stream falls back to
+plain ASGI sends.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import Any
+
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+
+FRAMES_EXTENSION = "counterline.frames"
+_FIN_TEXT = 0x81
+
+
+def text_frame(payload: bytes) -> bytes:
+    """An unmasked, final text frame (RFC 6455 section 5.2), as servers send them."""
+    length = len(payload)
+    if length < 126:
+        header = struct.pack("!BB", _FIN_TEXT, length)
+    elif length < 1 << 16:
+        header = struct.pack("!BBH", _FIN_TEXT, 126, length)
+    else:
+        header = struct.pack("!BBQ", _FIN_TEXT, 127, length)
+    return header + payload
+
+
+class FrameWriter:
+    """What the extension gives the app: write a ready frame, and see what is unsent."""
+
+    __slots__ = ("_protocol",)
+
+    def __init__(self, protocol: FrameWritingProtocol) -> None:
+        self._protocol = protocol
+
+    def write(self, frame: bytes) -> bool:
+        """Queue the frame on the socket; False once the socket is closing."""
+        protocol = self._protocol
+        if protocol.close_sent or protocol.disconnected or protocol.transport.is_closing():
+            return False
+        protocol.transport.write(frame)
+        return True
+
+    def unsent_bytes(self) -> int:
+        return self._protocol.transport.get_write_buffer_size()
+
+
+class FrameWritingProtocol(WebSocketsSansIOProtocol):
+    """uvicorn's WebSocket protocol with the ``counterline.frames`` scope extension."""
+
+    def handle_connect(self, event: Any) -> None:
+        super().handle_connect(event)
+        if self.response.status_code == 101:
+            self.scope["extensions"][FRAMES_EXTENSION] = {"writer": FrameWriter(self)}  # type: ignore[index]
+
+
+def frame_writer_of(scope: dict[str, Any]) -> FrameWriter | None:
+    extension = (scope.get("extensions") or {}).get(FRAMES_EXTENSION)
+    return extension["writer"] if extension else None
+
+
+def uvicorn_options() -> dict[str, Any]:
+    """How Counterline runs uvicorn, for ``counterline serve`` and the test servers alike."""
+    return {
+        "ws": FrameWritingProtocol,
+        # Every frame is the same for all recipients; compressing it again per socket
+        # cost more CPU than the rest of the fan-out (bench/README.md).
+        "ws_per_message_deflate": False,
+        # Only the app decides whose X-Forwarded-For to believe (trusted proxies).
+        "proxy_headers": False,
+    }

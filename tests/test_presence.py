@@ -12,6 +12,8 @@ import websockets
 from websockets.protocol import State
 
 from counterline.db import utcnow
+from counterline.presence.registry import LocalRegistry
+from counterline.presence.tracker import PresenceTracker
 from tests.cast import Cast
 from tests.support.clients import Client, Stream, open_stream
 
@@ -27,8 +29,9 @@ async def presence_of(stream: Stream, user_id: int, timeout: float = 5) -> dict[
     deadline = time.monotonic() + timeout
     while True:
         frame = await stream.next("presence.changed", timeout=deadline - time.monotonic())
-        if frame["user_id"] == user_id:
-            return frame
+        for change in frame["changes"]:
+            if change["user_id"] == user_id:
+                return change
 
 
 async def presence_frames_until_pong(stream: Stream) -> list[dict[str, Any]]:
@@ -201,3 +204,38 @@ async def test_silent_connection_is_closed_and_the_user_goes_offline_while_a_pin
         pinger.cancel()
         await silent.close()
         await lively.close()
+
+
+async def test_a_login_storm_is_announced_in_a_single_batch() -> None:
+    batches: list[list[tuple[int, bool]]] = []
+
+    async def record(changes: list[tuple[int, bool]]) -> None:
+        batches.append(changes)
+
+    tracker = PresenceTracker(record, grace_seconds=0, registry=LocalRegistry())
+    for user_id in range(1, 501):
+        tracker.tab_opened(user_id)
+    tracker.tab_closed(7)
+    await tracker.stop()
+    assert batches == [[*((user_id, True) for user_id in range(1, 501)), (7, False)]]
+
+
+async def test_colleagues_arriving_together_are_all_announced(login, server, cast: Cast) -> None:
+    watcher_client = await login("chengang")
+    watcher = await open_stream(server.ws_url, cookie=watcher_client.session_cookie)
+    arriving = [await login(name) for name in ("wangfang", "lina", "zhouqiang", "zhaomin")]
+    await watcher.next("ready")
+    streams = await asyncio.gather(
+        *(open_stream(server.ws_url, cookie=client.session_cookie) for client in arriving)
+    )
+    try:
+        announced: dict[int, dict[str, Any]] = {}
+        while len(announced) < len(arriving):
+            frame = await watcher.next("presence.changed")
+            announced.update({change["user_id"]: change for change in frame["changes"]})
+            announced.pop(watcher_client.user["id"], None)  # her own arrival
+    finally:
+        for stream in (watcher, *streams):
+            await stream.close()
+    assert set(announced) == {client.user["id"] for client in arriving}
+    assert all(change["online"] and recent(change["last_seen_at"]) for change in announced.values())

@@ -154,21 +154,25 @@ class Services:
             posted_event(message, author, branch).envelope() for message, author, branch in rows
         ]
 
-    async def _node_presence_changed(self, user_id: int, online: bool) -> None:
+    async def _node_presence_changed(self, changes: list[tuple[int, bool]]) -> None:
         registry = self.presence.registry
-        changed = await (registry.arrive(user_id) if online else registry.leave(user_id))
-        if changed:
-            await self._record_presence(user_id, online)
+        everywhere = []
+        for user_id, online in changes:
+            if await (registry.arrive(user_id) if online else registry.leave(user_id)):
+                everywhere.append((user_id, online))
+        await self._record_presence(everywhere)
 
-    async def _announce_offline(self, user_id: int) -> None:
-        await self._record_presence(user_id, online=False)
+    async def _announce_offline(self, user_ids: list[int]) -> None:
+        await self._record_presence([(user_id, False) for user_id in user_ids])
 
-    async def _record_presence(self, user_id: int, online: bool) -> None:
-        """Remember when the user was last seen and tell everyone."""
+    async def _record_presence(self, changes: list[tuple[int, bool]]) -> None:
+        """Remember when the users were last seen and tell everyone, in one event."""
+        if not changes:
+            return
         now = utcnow()
         async with self.transaction() as unit:
-            await set_last_seen(unit.session, user_id, now)
-            unit.emit(PresenceChanged(user_id=user_id, online=online, last_seen_at=now))
+            await set_last_seen(unit.session, {user_id for user_id, _ in changes}, now)
+            unit.emit(PresenceChanged(changes=tuple(changes), last_seen_at=now))
 
     async def _sweep_idle_connections(self) -> None:
         timeout = self.settings.heartbeat_timeout_seconds

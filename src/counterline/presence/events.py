@@ -9,20 +9,24 @@ from counterline.realtime.events import PRESENCE_STREAM, Event
 
 @dataclass(frozen=True)
 class PresenceChanged(Event):
-    """A user came online (first tab connected) or went offline (last tab gone)."""
+    """Users came online (first tab connected) or went offline (last tab gone), in order."""
 
     type = "presence.changed"
-    user_id: int
-    online: bool
-    last_seen_at: datetime | None
+    changes: tuple[tuple[int, bool], ...]
+    last_seen_at: datetime
 
     @property
     def stream(self) -> str:
         return PRESENCE_STREAM
 
     def payload(self) -> dict[str, Any]:
-        seen = self.last_seen_at.isoformat() if self.last_seen_at else None
-        return {"user_id": self.user_id, "online": self.online, "last_seen_at": seen}
+        seen = self.last_seen_at.isoformat()
+        return {
+            "changes": [
+                {"user_id": user_id, "online": online, "last_seen_at": seen}
+                for user_id, online in self.changes
+            ]
+        }
 
     def control(self) -> dict[str, Any]:
-        return {"presence": [self.user_id, self.online]}
+        return {"presence": [[user_id, online] for user_id, online in self.changes]}

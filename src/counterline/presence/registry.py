@@ -21,7 +21,7 @@ NODE_BEAT_SECONDS = 10.0
 NODE_DEAD_AFTER_SECONDS = 30.0
 PREFIX = "counterline:presence"
 
-Orphaned = Callable[[int], Awaitable[None]]
+Orphaned = Callable[[list[int]], Awaitable[None]]
 
 
 class PresenceRegistry(Protocol):
@@ -170,9 +170,11 @@ class RedisRegistry:
             try:
                 await self._announce_node()
                 if self._local:
-                    await self.redis.sadd(self._node_users(self.node), *self._local)
-                    for user_id in self._local:
-                        await self.redis.sadd(self._user_nodes(user_id), self.node)
+                    async with self.redis.pipeline(transaction=False) as pipe:
+                        pipe.sadd(self._node_users(self.node), *self._local)
+                        for user_id in self._local:
+                            pipe.sadd(self._user_nodes(user_id), self.node)
+                        await pipe.execute()
                 await self._reap_dead_nodes()
             except Exception:
                 log.warning("presence heartbeat failed", exc_info=True)
@@ -195,6 +197,7 @@ class RedisRegistry:
 
     async def _reap(self, node: str) -> None:
         users = await self.redis.smembers(self._node_users(node))
+        orphaned = []
         for raw_user in users:
             user_id = int(raw_user)
             async with self.redis.pipeline(transaction=True) as pipe:
@@ -202,7 +205,8 @@ class RedisRegistry:
                 pipe.scard(self._user_nodes(user_id))
                 _, remaining = await pipe.execute()
             if int(remaining) == 0:
-                await self._on_orphaned(user_id)
+                orphaned.append(user_id)
+        await self._on_orphaned(orphaned)
         await self.redis.delete(self._node_users(node))
         await self.redis.hdel(f"{PREFIX}:nodes", node)
         log.info("node %s stopped beating; took its %d users offline", node, len(users))

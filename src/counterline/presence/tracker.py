@@ -14,21 +14,31 @@ from collections.abc import Awaitable, Callable
 from counterline.presence.registry import PresenceRegistry
 
 log = logging.getLogger(__name__)
-Transition = Callable[[int, bool], Awaitable[None]]
+Change = tuple[int, bool]
+Transitions = Callable[[list[Change]], Awaitable[None]]
+# Changes are applied in batches at most this often: when a thousand clerks log in at
+# opening time, everyone gets a few frames listing who came online, not a thousand.
+BATCH_INTERVAL_SECONDS = 0.25
 
 
 class PresenceTracker:
-    """Counts this node's tabs per user; ``on_change`` hears a user arrive or leave the node."""
+    """Counts this node's tabs per user; ``on_change`` hears users arrive or leave the node,
+    in order, a batch at a time."""
 
     def __init__(
-        self, on_change: Transition, grace_seconds: float, registry: PresenceRegistry
+        self,
+        on_change: Transitions,
+        grace_seconds: float,
+        registry: PresenceRegistry,
+        batch_interval: float = BATCH_INTERVAL_SECONDS,
     ) -> None:
         self._on_change = on_change
         self.registry = registry
         self._grace = grace_seconds
         self._tabs: dict[int, int] = {}
         self._leaving: dict[int, asyncio.TimerHandle] = {}
-        self._changes: asyncio.Queue[tuple[int, bool]] = asyncio.Queue()
+        self._batch_interval = batch_interval
+        self._changes: asyncio.Queue[Change] = asyncio.Queue()
         self._worker: asyncio.Task[None] | None = None
 
     def online_user_ids(self) -> set[int]:
@@ -73,13 +83,17 @@ class PresenceTracker:
 
     async def _apply_changes(self) -> None:
         while True:
-            user_id, online = await self._changes.get()
+            batch = [await self._changes.get()]
+            while not self._changes.empty():
+                batch.append(self._changes.get_nowait())
             try:
-                await self._on_change(user_id, online)
+                await self._on_change(batch)
             except Exception:
-                log.exception("could not record presence change of user %s", user_id)
+                log.exception("could not record presence changes of users %s", batch)
             finally:
-                self._changes.task_done()
+                for _ in batch:
+                    self._changes.task_done()
+            await asyncio.sleep(self._batch_interval)
 
     async def stop(self) -> None:
         for handle in self._leaving.values():

@@ -216,8 +216,8 @@ class Hub:
     def _obey(self, envelope: Envelope) -> None:
         control = envelope.control
         if "presence" in control and self.on_presence is not None:
-            user_id, online = control["presence"]
-            self.on_presence(user_id, online)
+            for user_id, online in control["presence"]:
+                self.on_presence(user_id, online)
         if "subscribe_user" in control:
             for connection in self._users.get(control["subscribe_user"], ()):
                 self.subscribe(connection, room_stream(control["room_id"]))

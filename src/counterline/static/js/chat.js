@@ -96,7 +96,7 @@ function onEvent(event) {
       showMessage(event.message);
       break;
     case "presence.changed":
-      people.setOnline(event.user_id, event.online, event.last_seen_at);
+      people.applyChanges(event.changes);
       break;
     case "ready":
       showLiveState(event.live);

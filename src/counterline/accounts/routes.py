@@ -99,4 +99,5 @@ async def change_password(
 async def list_users(identity: IdentityDep, services: ServicesDep) -> UserList:
     """Every active user with branch, role, online status and last-seen time."""
     async with services.reading() as unit:
-        return UserList(users=await views.list_users(unit, services.presence))
+        users = await views.list_directory(unit, services.presence)
+    return UserList.model_validate({"users": users})

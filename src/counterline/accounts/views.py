@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from counterline.accounts import queries
 from counterline.accounts.models import User
 from counterline.accounts.schemas import UserOut
@@ -23,9 +25,21 @@ def user_out(user: User, branch: Branch, presence: PresenceTracker) -> UserOut:
     )
 
 
-async def list_users(unit: Unit, presence: PresenceTracker) -> list[UserOut]:
-    rows = await queries.list_users_with_branches(unit.session)
-    return [user_out(user, branch, presence) for user, branch in rows]
+async def list_directory(unit: Unit, presence: PresenceTracker) -> list[dict[str, Any]]:
+    """Every active user as UserOut's JSON form, built without a model per user."""
+    return [
+        {
+            "id": row.id,
+            "username": row.username,
+            "display_name": row.display_name,
+            "role": row.role.value,
+            "branch_id": row.branch_id,
+            "branch_name": row.branch_name,
+            "online": presence.is_online(row.id),
+            "last_seen_at": row.last_seen_at.isoformat() if row.last_seen_at else None,
+        }
+        for row in await queries.list_directory(unit.session)
+    ]
 
 
 async def describe(unit: Unit, user: User, presence: PresenceTracker) -> UserOut:

@@ -213,7 +213,7 @@ async def room_page(
         joinable = await room_queries.list_joinable_rooms(unit.session, user.id)
         latest = await latest_message_id(unit.session)
         page = await list_messages(unit, user, room.id, zone=services.settings.zone)
-        people = await account_views.list_users(unit, services.presence)
+        people = await account_views.list_directory(unit, services.presence)
         me = await account_views.describe(unit, user, services.presence)
     boot = {
         "room": RoomOut.of(room).model_dump(mode="json"),
@@ -224,7 +224,7 @@ async def room_page(
         "language": current_language.get(),
         "page": page.model_dump(mode="json"),
         "last_message_id": latest,
-        "users": [person.model_dump(mode="json") for person in people],
+        "users": people,
         "strings": client_strings(),
     }
     return render(

@@ -14,9 +14,11 @@ from counterline.accounts.actions import (
     Identity,
     identify_by_session,
     identify_by_token,
+    is_live,
     session_needs_touch,
     touch_session,
 )
+from counterline.accounts.secrets import token_hash
 from counterline.errors import Forbidden, Unauthorized
 from counterline.i18n import N_, current_language, pick_language
 from counterline.net import client_ip
@@ -60,19 +62,22 @@ async def find_identity(connection: HTTPConnection) -> Identity | None:
         return connection.state.identity
     services = services_of(connection)
     settings = services.settings
-    identity = None
+    idle = timedelta(minutes=settings.session_idle_minutes)
+    absolute = timedelta(hours=settings.session_absolute_hours)
     token = bearer_token(connection)
     cookie = connection.cookies.get(SESSION_COOKIE)
-    async with services.reading() as unit:
-        if token:
-            identity = await identify_by_token(unit, token)
-        elif cookie:
-            identity = await identify_by_session(
-                unit,
-                cookie,
-                idle=timedelta(minutes=settings.session_idle_minutes),
-                absolute=timedelta(hours=settings.session_absolute_hours),
-            )
+    key = f"token:{token_hash(token)}" if token else f"session:{token_hash(cookie or '')}"
+    identity = services.identities.get(key) if token or cookie else None
+    if identity is not None and not is_live(identity, idle=idle, absolute=absolute):
+        identity = None
+    elif identity is None and (token or cookie):
+        async with services.reading() as unit:
+            if token:
+                identity = await identify_by_token(unit, token)
+            elif cookie:
+                identity = await identify_by_session(unit, cookie, idle=idle, absolute=absolute)
+        if identity is not None:
+            services.identities.put(key, identity)
     if identity is not None and session_needs_touch(identity):
         async with services.transaction() as unit:
             await touch_session(unit, identity)

@@ -9,6 +9,8 @@ from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
+from counterline.accounts.cache import IdentityCache
+from counterline.accounts.events import AccountChanged, SessionEnded
 from counterline.config import Settings
 from counterline.db import Database, Unit, create_engine, unit_of_work, utcnow
 from counterline.errors import TooManyRequests
@@ -37,6 +39,7 @@ class Services:
     database: Database
     hub: Hub = field(default_factory=Hub)
     metrics: Metrics = field(default_factory=Metrics)
+    identities: IdentityCache = field(default_factory=IdentityCache)
     broker: Broker = field(init=False)
     presence: PresenceTracker = field(init=False)
     _sweeper: asyncio.Task[None] | None = None
@@ -60,6 +63,7 @@ class Services:
             else LocalRegistry()
         )
         self.hub.on_presence = registry.observe
+        self.hub.on_account_changed = self.identities.forget_user
         self.presence = PresenceTracker(
             self._node_presence_changed,
             grace_seconds=self.settings.presence_grace_seconds,
@@ -142,6 +146,11 @@ class Services:
         self.metrics.db_read.observe(time.perf_counter() - started)
 
     async def publish(self, events: Iterable[Event]) -> None:
+        events = list(events)
+        for event in events:
+            # Here at once; other nodes (and this one again) when the event reaches them.
+            if isinstance(event, AccountChanged | SessionEnded):
+                self.identities.forget_user(event.user_id)
         envelopes = [event.envelope() for event in events]
         if envelopes:
             self.metrics.events_published += len(envelopes)

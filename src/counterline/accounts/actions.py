@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from counterline.accounts import queries
-from counterline.accounts.events import SessionEnded
+from counterline.accounts.events import AccountChanged, SessionEnded
 from counterline.accounts.models import ApiToken, LoginAttempt, Role, Session, User
 from counterline.accounts.secrets import (
     generate_password,
@@ -104,6 +104,7 @@ async def move_user(unit: Unit, user: User, new_branch: Branch, *, actor_id: int
     old_branch = await unit.session.get(Branch, user.branch_id)
     assert old_branch is not None
     user.branch_id = new_branch.id
+    unit.emit(AccountChanged(user_id=user.id))
     await move_between_branch_rooms(unit, user, old_branch, new_branch)
     record(
         unit,
@@ -226,12 +227,19 @@ async def identify_by_session(
     found = await queries.find_session_with_user(unit.session, token_hash(session_token))
     if found is None:
         return None
-    session, user = found
+    identity = Identity(user=found[1], session=found[0])
+    return identity if is_live(identity, idle=idle, absolute=absolute) else None
+
+
+def is_live(identity: Identity, *, idle: timedelta, absolute: timedelta) -> bool:
+    """Whether the identity's user is active and its session (if any) has not expired."""
+    session = identity.session
+    if not identity.user.active:
+        return False
+    if session is None:
+        return True
     now = utcnow()
-    expired = now - session.last_used_at > idle or now - session.created_at > absolute
-    if expired or not user.active:
-        return None
-    return Identity(user=user, session=session)
+    return now - session.last_used_at <= idle and now - session.created_at <= absolute
 
 
 def session_needs_touch(identity: Identity) -> bool:
@@ -281,6 +289,7 @@ async def change_password(
         raise UserError(N_("The new password must differ from the current one."))
     user.password_hash = await hash_password(new)
     user.must_change_password = False
+    unit.emit(AccountChanged(user_id=user.id))
     keep = identity.session.id if identity.session else None
     for ended in await queries.delete_sessions_of(unit.session, user.id, except_id=keep):
         unit.emit(SessionEnded(user_id=user.id, session_id=ended))
@@ -293,3 +302,4 @@ async def set_language(unit: Unit, user: User, language: str) -> None:
     if language not in ("zh_CN", "en"):
         raise UserError(N_("Unknown language."))
     user.language = language
+    unit.emit(AccountChanged(user_id=user.id))

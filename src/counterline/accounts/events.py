@@ -3,7 +3,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from counterline.realtime.events import Event, user_stream
+from counterline.realtime.events import CONTROL_STREAM, Event, user_stream
 
 
 @dataclass(frozen=True)
@@ -23,3 +23,21 @@ class SessionEnded(Event):
 
     def control(self) -> dict[str, Any]:
         return {"close_session": self.session_id, "user_id": self.user_id}
+
+
+@dataclass(frozen=True)
+class AccountChanged(Event):
+    """A user's password, language or branch changed: nodes forget what they cached."""
+
+    type = "account.changed"
+    user_id: int
+
+    @property
+    def stream(self) -> str:
+        return CONTROL_STREAM
+
+    def payload(self) -> dict[str, Any]:
+        return {"user_id": self.user_id}
+
+    def control(self) -> dict[str, Any]:
+        return {"account_changed": self.user_id}

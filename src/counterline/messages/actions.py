@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 
 from counterline.accounts.models import User
 from counterline.branches.models import Branch
+from counterline.branches.queries import branch_of
 from counterline.db import Unit, utcnow
 from counterline.errors import UserError
 from counterline.i18n import N_
@@ -61,17 +62,9 @@ async def post_message(
     room = await get_visible_room(unit, author, room_id)
     body = check_body(body)
     await queries.serialise_writers(unit.session)
-    branch = await unit.session.get(Branch, author.branch_id)
-    assert branch is not None
-    existing = await queries.find_by_client_id(unit.session, author.id, client_id)
-    if existing is not None:
-        if existing.room_id != room.id or existing.body != body:
-            raise UserError(
-                N_("This client id was already used for another message."), status_code=409
-            )
-        existing_branch = await unit.session.get(Branch, existing.author_branch_id)
-        assert existing_branch is not None
-        return message_out(existing, author, existing_branch, staff=author.sees_client_ips), False
+    # From the database, not the request's (possibly cached) identity: a clerk moved a
+    # second ago posts from her new branch.
+    branch = await branch_of(unit.session, author.id)
     message = Message(
         room_id=room.id,
         author_id=author.id,
@@ -82,10 +75,23 @@ async def post_message(
         body_html=render_body(body),
         created_at=utcnow(),
     )
-    unit.session.add(message)
-    await unit.session.flush()
+    message.id = await queries.insert_unless_posted(unit.session, message)
+    if message.id is None:
+        return await _already_posted(unit, author, room.id, body, client_id), False
     unit.emit(posted_event(message, author, branch))
     return message_out(message, author, branch, staff=author.sees_client_ips), True
+
+
+async def _already_posted(
+    unit: Unit, author: User, room_id: int, body: str, client_id: str
+) -> MessageOut:
+    existing = await queries.find_by_client_id(unit.session, author.id, client_id)
+    assert existing is not None
+    if existing.room_id != room_id or existing.body != body:
+        raise UserError(N_("This client id was already used for another message."), status_code=409)
+    branch = await unit.session.get(Branch, existing.author_branch_id)
+    assert branch is not None
+    return message_out(existing, author, branch, staff=author.sees_client_ips)
 
 
 async def list_messages(

@@ -4,6 +4,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, select, text
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from counterline.accounts.models import User
@@ -47,6 +49,25 @@ async def hold_posting_order(connection: AsyncConnection) -> None:
 
 async def release_posting_order(connection: AsyncConnection) -> None:
     await connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": POSTING_ORDER_LOCK})
+
+
+async def insert_unless_posted(db: AsyncSession, message: Message) -> int | None:
+    """Insert the message and return its id; None when its author already used its
+    client id (a retry), in which case nothing is written."""
+    values = {
+        column.key: getattr(message, column.key)
+        for column in Message.__table__.columns
+        if column.key != "id"
+    }
+    dialect = db.bind.dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = (
+        insert(Message)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=[Message.author_id, Message.client_id])
+        .returning(Message.id)
+    )
+    return await db.scalar(statement)
 
 
 async def find_by_client_id(db: AsyncSession, author_id: int, client_id: str) -> Message | None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 PRESENCE_STREAM = "presence"
+CONTROL_STREAM = "control"  # for the hubs only: no socket subscribes to it
 
 
 def room_stream(room_id: int) -> str:

@@ -138,6 +138,7 @@ class Hub:
         self.delivered = 0
         self.last_message_id = 0
         self.on_presence: Callable[[int, bool], None] | None = None
+        self.on_account_changed: Callable[[int], None] | None = None
         self.fanout = Timing()
 
     @property
@@ -224,6 +225,11 @@ class Hub:
         if "unsubscribe_user" in control:
             for connection in self._users.get(control["unsubscribe_user"], ()):
                 self.unsubscribe(connection, room_stream(control["room_id"]))
+        if self.on_account_changed is not None:
+            if "account_changed" in control:
+                self.on_account_changed(control["account_changed"])
+            if "close_session" in control:
+                self.on_account_changed(control["user_id"])
         if "close_session" in control:
             for connection in tuple(self._users.get(control["user_id"], ())):
                 if connection.session_id == control["close_session"]:

@@ -1,0 +1,49 @@
+"""Recently verified sessions and API tokens, so most requests skip the lookup.
+
+A hit is still checked for expiry. Every node forgets a user's entries when an
+``AccountChanged`` or ``SessionEnded`` event about them arrives (logout, password,
+language, branch); anything else (e.g. a change made by a CLI command while no Redis
+carries its events) shows within ``ttl_seconds``.
+"""
+
+from __future__ import annotations
+
+import time
+
+from counterline.accounts.actions import Identity
+
+IDENTITY_TTL_SECONDS = 5.0
+MAX_ENTRIES = 50_000
+
+
+class IdentityCache:
+    def __init__(self, ttl_seconds: float = IDENTITY_TTL_SECONDS) -> None:
+        self._ttl = ttl_seconds
+        self._entries: dict[str, tuple[float, Identity]] = {}
+
+    def get(self, key: str) -> Identity | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        stored_at, identity = entry
+        if time.monotonic() - stored_at > self._ttl:
+            del self._entries[key]
+            return None
+        return identity
+
+    def put(self, key: str, identity: Identity) -> None:
+        if len(self._entries) >= MAX_ENTRIES:
+            self._drop_stale()
+        if len(self._entries) < MAX_ENTRIES:
+            self._entries[key] = (time.monotonic(), identity)
+
+    def forget_user(self, user_id: int) -> None:
+        for key, (_, identity) in list(self._entries.items()):
+            if identity.user.id == user_id:
+                del self._entries[key]
+
+    def _drop_stale(self) -> None:
+        oldest = time.monotonic() - self._ttl
+        for key, (stored_at, _) in list(self._entries.items()):
+            if stored_at < oldest:
+                del self._entries[key]

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from counterline.config import Settings
@@ -254,3 +255,28 @@ async def test_messages_keep_flowing_while_redis_restarts(cluster: Cluster, clie
     health = (await listener.http.get("/healthz")).json()
     assert health["live"] == "ok"
     await stream.close()
+
+
+async def test_logging_out_on_one_node_ends_the_session_on_the_other_at_once(
+    cluster: Cluster, clients: Any
+) -> None:
+    node_a, node_b = cluster.start_node(), cluster.start_node()
+    wang = await clients(node_a, "wangfang")
+    same_browser_on_b = httpx.AsyncClient(
+        base_url=node_b.url, cookies={"counterline_session": wang.session_cookie}
+    )
+    try:
+        assert (await same_browser_on_b.get("/api/v1/session")).status_code == 200
+        logged_out = await wang.http.delete(
+            "/api/v1/session", headers={"X-CSRF-Token": wang.csrf_token}
+        )
+        assert logged_out.status_code in (200, 204)
+        await wait_for(
+            lambda: session_refused(same_browser_on_b), 1.0, "node B to forget the session"
+        )
+    finally:
+        await same_browser_on_b.aclose()
+
+
+async def session_refused(client: httpx.AsyncClient) -> bool:
+    return (await client.get("/api/v1/session")).status_code == 401

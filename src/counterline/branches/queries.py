@@ -3,7 +3,6 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from counterline.accounts.models import User
 from counterline.branches.models import Branch
 
 
@@ -21,12 +20,3 @@ async def branch_names(db: AsyncSession, branch_ids: set[int]) -> dict[int, str]
     rows = await db.execute(select(Branch.id, Branch.name).where(Branch.id.in_(branch_ids)))
     return dict(rows.all())
 
-
-async def branch_of(db: AsyncSession, user_id: int) -> Branch:
-    """The user's branch as it is now."""
-    branch = await db.scalar(
-        select(Branch).join(User, User.branch_id == Branch.id).where(User.id == user_id)
-    )
-    if branch is None:
-        raise LookupError(f"user {user_id} has no branch")
-    return branch

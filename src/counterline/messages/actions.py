@@ -5,16 +5,15 @@ from zoneinfo import ZoneInfo
 
 from counterline.accounts.models import User
 from counterline.branches.models import Branch
-from counterline.branches.queries import branch_of
 from counterline.db import Unit, utcnow
-from counterline.errors import UserError
+from counterline.errors import NotFound, UserError
 from counterline.i18n import N_
 from counterline.messages import queries
 from counterline.messages.events import MessagePosted
 from counterline.messages.models import Message
 from counterline.messages.rendering import render_body
 from counterline.messages.schemas import AuthorOut, BranchRef, MessageOut, MessagePage
-from counterline.rooms.actions import get_visible_room
+from counterline.rooms.actions import NOT_A_MEMBER, get_visible_room
 
 MAX_BODY_LENGTH = 10_000
 MAX_PAGE = 200
@@ -59,14 +58,15 @@ async def post_message(
 
     Idempotent on (author, client_id): a retry returns the stored message unchanged.
     """
-    room = await get_visible_room(unit, author, room_id)
+    # The branch comes from the database, not the request's (possibly cached) identity:
+    # a clerk moved a second ago posts from her new branch.
+    branch = await queries.find_author_branch_in_room(unit.session, room_id, author.id)
+    if branch is None:
+        raise NotFound(NOT_A_MEMBER)
     body = check_body(body)
     await queries.serialise_writers(unit.session)
-    # From the database, not the request's (possibly cached) identity: a clerk moved a
-    # second ago posts from her new branch.
-    branch = await branch_of(unit.session, author.id)
     message = Message(
-        room_id=room.id,
+        room_id=room_id,
         author_id=author.id,
         author_branch_id=branch.id,
         client_id=client_id,
@@ -77,9 +77,11 @@ async def post_message(
     )
     message.id = await queries.insert_unless_posted(unit.session, message)
     if message.id is None:
-        return await _already_posted(unit, author, room.id, body, client_id), False
-    unit.emit(posted_event(message, author, branch))
-    return message_out(message, author, branch, staff=author.sees_client_ips), True
+        return await _already_posted(unit, author, room_id, body, client_id), False
+    full = message_out(message, author, branch, staff=True)
+    unit.emit(MessagePosted(room_id=room_id, message=full.model_dump(mode="json")))
+    answer = full if author.sees_client_ips else full.model_copy(update={"client_ip": None})
+    return answer, True
 
 
 async def _already_posted(

@@ -51,6 +51,22 @@ async def release_posting_order(connection: AsyncConnection) -> None:
     await connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": POSTING_ORDER_LOCK})
 
 
+async def find_author_branch_in_room(
+    db: AsyncSession, room_id: int, author_id: int
+) -> Branch | None:
+    """The author's branch as it is now, if the author is a member of the room."""
+    row = (
+        await db.execute(
+            select(Branch.id, Branch.name)
+            .select_from(Membership)
+            .join(User, User.id == Membership.user_id)
+            .join(Branch, Branch.id == User.branch_id)
+            .where(Membership.room_id == room_id, Membership.user_id == author_id)
+        )
+    ).first()
+    return None if row is None else Branch(id=row.id, name=row.name)
+
+
 async def insert_unless_posted(db: AsyncSession, message: Message) -> int | None:
     """Insert the message and return its id; None when its author already used its
     client id (a retry), in which case nothing is written."""
@@ -67,7 +83,9 @@ async def insert_unless_posted(db: AsyncSession, message: Message) -> int | None
         .on_conflict_do_nothing(index_elements=[Message.author_id, Message.client_id])
         .returning(Message.id)
     )
-    return await db.scalar(statement)
+    # Core on the session's connection: the ORM's bulk-insert machinery is not needed.
+    connection = await db.connection()
+    return await connection.scalar(statement)
 
 
 async def find_by_client_id(db: AsyncSession, author_id: int, client_id: str) -> Message | None:

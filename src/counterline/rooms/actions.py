@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from counterline.branches.models import Branch
 
 COMPANY_ROOM_NAME = "全公司"
+NOT_A_MEMBER = N_("Room not found, or you are not a member of it.")
 
 
 async def open_company_room(unit: Unit) -> Room:
@@ -102,7 +103,7 @@ async def get_visible_room(unit: Unit, user: User, room_id: int) -> Room:
     """A room the user is a member of, or NotFound (we don't reveal other rooms exist)."""
     room = await queries.find_room_of_member(unit.session, room_id, user.id)
     if room is None:
-        raise NotFound(N_("Room not found, or you are not a member of it."))
+        raise NotFound(NOT_A_MEMBER)
     return room
 
 
@@ -118,7 +119,7 @@ async def invite_to_room(unit: Unit, inviter: User, room_id: int, invitee: User)
     if inviter.role == Role.admin:
         room = await queries.find_room(unit.session, room_id)
         if room is None:
-            raise NotFound(N_("Room not found, or you are not a member of it."))
+            raise NotFound(NOT_A_MEMBER)
     else:
         room = await get_visible_room(unit, inviter, room_id)
     if room.kind != RoomKind.topic:

@@ -159,9 +159,7 @@ class Services:
     async def _messages_since(self, after: int) -> list[Envelope]:
         async with self.reading() as unit:
             rows = await list_after_anywhere(unit.session, after, limit=500)
-        return [
-            posted_event(message, author, branch).envelope() for message, author, branch in rows
-        ]
+        return [posted_event(message).envelope() for message in rows]
 
     async def _node_presence_changed(self, changes: list[tuple[int, bool]]) -> None:
         registry = self.presence.registry

@@ -19,4 +19,3 @@ async def branch_names(db: AsyncSession, branch_ids: set[int]) -> dict[int, str]
         return {}
     rows = await db.execute(select(Branch.id, Branch.name).where(Branch.id.in_(branch_ids)))
     return dict(rows.all())
-

@@ -4,13 +4,12 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from counterline.accounts.models import User
-from counterline.branches.models import Branch
 from counterline.db import Unit, utcnow
 from counterline.errors import NotFound, UserError
 from counterline.i18n import N_
 from counterline.messages import queries
 from counterline.messages.events import MessagePosted
-from counterline.messages.models import Message
+from counterline.messages.queries import StoredMessage
 from counterline.messages.rendering import render_body
 from counterline.messages.schemas import AuthorOut, BranchRef, MessageOut, MessagePage
 from counterline.rooms.actions import NOT_A_MEMBER, get_visible_room
@@ -32,13 +31,17 @@ def check_body(body: str) -> str:
     return body
 
 
-def message_out(message: Message, author: User, branch: Branch, *, staff: bool) -> MessageOut:
+def message_out(message: StoredMessage, *, staff: bool) -> MessageOut:
     return MessageOut(
         id=message.id,
         room_id=message.room_id,
         client_id=message.client_id,
-        author=AuthorOut(id=author.id, username=author.username, display_name=author.display_name),
-        branch=BranchRef(id=branch.id, name=branch.name),
+        author=AuthorOut(
+            id=message.author_id,
+            username=message.author_username,
+            display_name=message.author_display_name,
+        ),
+        branch=BranchRef(id=message.branch_id, name=message.branch_name),
         body=message.body,
         body_html=message.body_html,
         created_at=message.created_at,
@@ -46,8 +49,8 @@ def message_out(message: Message, author: User, branch: Branch, *, staff: bool) 
     )
 
 
-def posted_event(message: Message, author: User, branch: Branch) -> MessagePosted:
-    full = message_out(message, author, branch, staff=True)
+def posted_event(message: StoredMessage) -> MessagePosted:
+    full = message_out(message, staff=True)
     return MessagePosted(room_id=message.room_id, message=full.model_dump(mode="json"))
 
 
@@ -65,20 +68,35 @@ async def post_message(
         raise NotFound(NOT_A_MEMBER)
     body = check_body(body)
     await queries.serialise_writers(unit.session)
-    message = Message(
+    branch_id, branch_name = branch
+    row = {
+        "room_id": room_id,
+        "author_id": author.id,
+        "author_branch_id": branch_id,
+        "client_id": client_id,
+        "client_ip": client_ip,
+        "body": body,
+        "body_html": render_body(body),
+        "created_at": utcnow(),
+    }
+    message_id = await queries.insert_unless_posted(unit.session, row)
+    if message_id is None:
+        return await _already_posted(unit, author, room_id, body, client_id), False
+    message = StoredMessage(
+        id=message_id,
         room_id=room_id,
-        author_id=author.id,
-        author_branch_id=branch.id,
         client_id=client_id,
         client_ip=client_ip,
         body=body,
-        body_html=render_body(body),
-        created_at=utcnow(),
+        body_html=row["body_html"],
+        created_at=row["created_at"],
+        author_id=author.id,
+        author_username=author.username,
+        author_display_name=author.display_name,
+        branch_id=branch_id,
+        branch_name=branch_name,
     )
-    message.id = await queries.insert_unless_posted(unit.session, message)
-    if message.id is None:
-        return await _already_posted(unit, author, room_id, body, client_id), False
-    full = message_out(message, author, branch, staff=True)
+    full = message_out(message, staff=True)
     unit.emit(MessagePosted(room_id=room_id, message=full.model_dump(mode="json")))
     answer = full if author.sees_client_ips else full.model_copy(update={"client_ip": None})
     return answer, True
@@ -91,9 +109,7 @@ async def _already_posted(
     assert existing is not None
     if existing.room_id != room_id or existing.body != body:
         raise UserError(N_("This client id was already used for another message."), status_code=409)
-    branch = await unit.session.get(Branch, existing.author_branch_id)
-    assert branch is not None
-    return message_out(existing, author, branch, staff=author.sees_client_ips)
+    return message_out(existing, staff=author.sees_client_ips)
 
 
 async def list_messages(
@@ -124,5 +140,5 @@ async def list_messages(
         more, rows = len(rows) > limit, rows[-limit:]
     staff = viewer.sees_client_ips
     return MessagePage(
-        messages=[message_out(m, a, b, staff=staff) for m, a, b in rows], has_more=more
+        messages=[message_out(message, staff=staff) for message in rows], has_more=more
     )

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -13,15 +14,50 @@ from counterline.branches.models import Branch
 from counterline.messages.models import Message
 from counterline.rooms.models import Membership
 
-MessageRow = tuple[Message, User, Branch]
+
+@dataclass(frozen=True, slots=True)
+class StoredMessage:
+    """A message as the record shows it, with its author's names and branch at posting.
+    Plain columns rather than three ORM objects per message: pages of history are the
+    most frequent read."""
+
+    id: int
+    room_id: int
+    client_id: str
+    client_ip: str
+    body: str
+    body_html: str
+    created_at: datetime
+    author_id: int
+    author_username: str
+    author_display_name: str
+    branch_id: int
+    branch_name: str
 
 
-def _with_author() -> Select[Any]:
+def _stored() -> Select[Any]:
     return (
-        select(Message, User, Branch)
+        select(
+            Message.id,
+            Message.room_id,
+            Message.client_id,
+            Message.client_ip,
+            Message.body,
+            Message.body_html,
+            Message.created_at,
+            Message.author_id,
+            User.username,
+            User.display_name,
+            Message.author_branch_id,
+            Branch.name,
+        )
         .join(User, User.id == Message.author_id)
         .join(Branch, Branch.id == Message.author_branch_id)
     )
+
+
+async def _fetch(db: AsyncSession, query: Select[Any]) -> list[StoredMessage]:
+    return [StoredMessage(*row) for row in await db.execute(query)]
 
 
 COMMIT_ORDER_LOCK = 7411001
@@ -53,8 +89,9 @@ async def release_posting_order(connection: AsyncConnection) -> None:
 
 async def find_author_branch_in_room(
     db: AsyncSession, room_id: int, author_id: int
-) -> Branch | None:
-    """The author's branch as it is now, if the author is a member of the room."""
+) -> tuple[int, str] | None:
+    """The id and name of the author's branch as it is now, if the author is a member
+    of the room."""
     row = (
         await db.execute(
             select(Branch.id, Branch.name)
@@ -64,17 +101,12 @@ async def find_author_branch_in_room(
             .where(Membership.room_id == room_id, Membership.user_id == author_id)
         )
     ).first()
-    return None if row is None else Branch(id=row.id, name=row.name)
+    return None if row is None else (row.id, row.name)
 
 
-async def insert_unless_posted(db: AsyncSession, message: Message) -> int | None:
-    """Insert the message and return its id; None when its author already used its
+async def insert_unless_posted(db: AsyncSession, values: dict[str, Any]) -> int | None:
+    """Insert a message row and return its id; None when its author already used its
     client id (a retry), in which case nothing is written."""
-    values = {
-        column.key: getattr(message, column.key)
-        for column in Message.__table__.columns
-        if column.key != "id"
-    }
     dialect = db.bind.dialect.name
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     statement = (
@@ -88,51 +120,50 @@ async def insert_unless_posted(db: AsyncSession, message: Message) -> int | None
     return await connection.scalar(statement)
 
 
-async def find_by_client_id(db: AsyncSession, author_id: int, client_id: str) -> Message | None:
-    return await db.scalar(
-        select(Message).where(Message.author_id == author_id, Message.client_id == client_id)
-    )
+async def find_by_client_id(
+    db: AsyncSession, author_id: int, client_id: str
+) -> StoredMessage | None:
+    query = _stored().where(Message.author_id == author_id, Message.client_id == client_id)
+    found = await _fetch(db, query)
+    return found[0] if found else None
 
 
 async def list_before(
     db: AsyncSession, room_id: int, before: int | None, limit: int
-) -> list[MessageRow]:
+) -> list[StoredMessage]:
     """The ``limit`` newest messages older than ``before`` (all when None), oldest first."""
-    query = _with_author().where(Message.room_id == room_id)
+    query = _stored().where(Message.room_id == room_id)
     if before is not None:
         query = query.where(Message.id < before)
-    rows = await db.execute(query.order_by(Message.id.desc()).limit(limit))
-    return list(reversed(rows.all()))
+    return list(reversed(await _fetch(db, query.order_by(Message.id.desc()).limit(limit))))
 
 
-async def list_after(db: AsyncSession, room_id: int, after: int, limit: int) -> list[MessageRow]:
-    query = _with_author().where(Message.room_id == room_id, Message.id > after)
-    rows = await db.execute(query.order_by(Message.id).limit(limit))
-    return list(rows.all())
+async def list_after(db: AsyncSession, room_id: int, after: int, limit: int) -> list[StoredMessage]:
+    query = _stored().where(Message.room_id == room_id, Message.id > after)
+    return await _fetch(db, query.order_by(Message.id).limit(limit))
 
 
 async def list_since_time(
     db: AsyncSession, room_id: int, since: datetime, limit: int
-) -> list[MessageRow]:
-    query = _with_author().where(Message.room_id == room_id, Message.created_at >= since)
-    rows = await db.execute(query.order_by(Message.id).limit(limit))
-    return list(rows.all())
+) -> list[StoredMessage]:
+    query = _stored().where(Message.room_id == room_id, Message.created_at >= since)
+    return await _fetch(db, query.order_by(Message.id).limit(limit))
 
 
-async def list_missed(db: AsyncSession, user_id: int, after: int, limit: int) -> list[MessageRow]:
+async def list_missed(
+    db: AsyncSession, user_id: int, after: int, limit: int
+) -> list[StoredMessage]:
     """Messages after id ``after`` in every room the user is a member of, oldest first."""
     rooms = select(Membership.room_id).where(Membership.user_id == user_id)
-    query = _with_author().where(Message.id > after, Message.room_id.in_(rooms))
-    rows = await db.execute(query.order_by(Message.id).limit(limit))
-    return list(rows.all())
+    query = _stored().where(Message.id > after, Message.room_id.in_(rooms))
+    return await _fetch(db, query.order_by(Message.id).limit(limit))
 
 
 async def latest_message_id(db: AsyncSession) -> int:
     return await db.scalar(select(Message.id).order_by(Message.id.desc()).limit(1)) or 0
 
 
-async def list_after_anywhere(db: AsyncSession, after: int, limit: int) -> list[MessageRow]:
+async def list_after_anywhere(db: AsyncSession, after: int, limit: int) -> list[StoredMessage]:
     """Messages after id ``after`` in every room, oldest first (the live-update fallback)."""
-    query = _with_author().where(Message.id > after)
-    rows = await db.execute(query.order_by(Message.id).limit(limit))
-    return list(rows.all())
+    query = _stored().where(Message.id > after)
+    return await _fetch(db, query.order_by(Message.id).limit(limit))

@@ -117,8 +117,8 @@ async def _catch_up(
     async with services.reading() as unit:
         while True:
             rows = await list_missed(unit.session, connection.user_id, after, CATCH_UP_PAGE)
-            for message, author, branch in rows:
-                event = posted_event(message, author, branch)
+            for message in rows:
+                event = posted_event(message)
                 await websocket.send_text(event.envelope().frame_for(connection.staff))
                 after = message.id
             sent += len(rows)

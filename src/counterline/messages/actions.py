@@ -12,7 +12,7 @@ from counterline.messages.events import MessagePosted
 from counterline.messages.queries import StoredMessage
 from counterline.messages.rendering import render_body
 from counterline.messages.schemas import AuthorOut, BranchRef, MessageOut, MessagePage
-from counterline.rooms.actions import NOT_A_MEMBER, get_visible_room
+from counterline.rooms.actions import NOT_A_MEMBER, check_member
 
 MAX_BODY_LENGTH = 10_000
 MAX_PAGE = 200
@@ -124,7 +124,7 @@ async def list_messages(
     limit: int = 50,
 ) -> MessagePage:
     """A page of a room's history: newest (default), before/after an id, or from a day on."""
-    await get_visible_room(unit, viewer, room_id)
+    await check_member(unit, viewer, room_id)
     if sum(option is not None for option in (before, after, day)) > 1:
         raise UserError(N_("Use only one of before, after and day."))
     limit = max(1, min(limit, MAX_PAGE))

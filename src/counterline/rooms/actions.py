@@ -107,6 +107,12 @@ async def get_visible_room(unit: Unit, user: User, room_id: int) -> Room:
     return room
 
 
+async def check_member(unit: Unit, user: User, room_id: int) -> None:
+    """NotFound unless the user is a member of the room (cheaper than loading the room)."""
+    if not await queries.is_member(unit.session, room_id, user.id):
+        raise NotFound(NOT_A_MEMBER)
+
+
 async def join_room(unit: Unit, user: User, room_id: int) -> Room:
     room = await queries.find_room(unit.session, room_id)
     if room is None or room.kind != RoomKind.topic or room.visibility != Visibility.public:

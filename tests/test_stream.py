@@ -261,3 +261,18 @@ async def test_password_change_closes_the_other_sessions_sockets(login, server) 
     finally:
         await own_tab.close()
         await other_tab.close()
+
+
+async def test_a_malformed_resume_point_is_refused_with_a_clear_error(login, server) -> None:
+    wang = await login("wangfang")
+    try:
+        await websockets.connect(
+            f"{server.ws_url}/api/v1/stream?last_message_id=12abc",
+            additional_headers={"Cookie": f"counterline_session={wang.session_cookie}"},
+        )
+    except websockets.exceptions.InvalidStatus as refused:
+        response = refused.response
+    else:
+        raise AssertionError("the stream accepted a malformed last_message_id")
+    assert response.status_code == 400
+    assert "last_message_id" in json.loads(response.body)["error"]

@@ -24,7 +24,7 @@ from counterline.errors import TooManyRequests, UserError
 from counterline.i18n import current_language, gettext
 from counterline.messages.routes import router as messages_router
 from counterline.ops.routes import router as ops_router
-from counterline.realtime.routes import router as realtime_router
+from counterline.realtime.routes import StreamEndpoint
 from counterline.rooms.routes import router as rooms_router
 from counterline.security import SecurityHeaders
 from counterline.services import Services
@@ -62,12 +62,12 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     for router in (accounts_router, rooms_router, messages_router):
         api.include_router(router)
     app.include_router(api)
-    app.include_router(realtime_router, prefix=API_PREFIX)
     app.include_router(web_router)
     app.include_router(ops_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     _install_error_handlers(app)
 
+    app.add_middleware(StreamEndpoint)
     app.add_middleware(LanguageFromRequest)
     app.add_middleware(SecurityHeaders, hsts=settings.secure_cookies)
     return app

@@ -17,11 +17,14 @@ import contextlib
 import json
 import time
 
-from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from counterline.accounts.actions import Identity
 from counterline.deps import find_identity, is_same_origin, services_of
 from counterline.errors import UserError
+from counterline.i18n import N_, gettext
 from counterline.messages.actions import posted_event
 from counterline.messages.queries import latest_message_id, list_missed
 from counterline.realtime.events import PRESENCE_STREAM, dumps, room_stream, user_stream
@@ -30,14 +33,37 @@ from counterline.realtime.wire import frame_writer_of
 from counterline.rooms.queries import list_room_ids_of
 from counterline.services import Services
 
-router = APIRouter()
+STREAM_PATH = "/api/v1/stream"
 CATCH_UP_PAGE = 500
 CATCH_UP_LIMIT = 5_000
 CLOSE_FORBIDDEN = 4403
+CLOSE_BAD_REQUEST = 1008
 
 
-@router.websocket("/stream")
-async def stream(websocket: WebSocket, last_message_id: int | None = None) -> None:
+class StreamEndpoint:
+    """Serves ``/api/v1/stream`` from the middleware stack, ahead of the router.
+
+    A tab holds its stream for hours. Going through FastAPI's router would keep its
+    routing frames, dependency results and exit stacks alive for each open socket
+    (~11 KiB each, most of a socket's memory; see bench/README.md).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and scope["path"] == STREAM_PATH:
+            await stream(WebSocket(scope, receive, send))
+        else:
+            await self.app(scope, receive, send)
+
+
+async def stream(websocket: WebSocket) -> None:
+    raw_last_id = websocket.query_params.get("last_message_id")
+    if raw_last_id is not None and not raw_last_id.isdigit():
+        await _refuse(websocket, N_("last_message_id must be a message id (a whole number)."))
+        return
+    last_message_id = int(raw_last_id) if raw_last_id is not None else None
     origin = websocket.headers.get("origin")
     if origin is not None and not is_same_origin(websocket, origin):
         await websocket.close(code=CLOSE_FORBIDDEN)
@@ -64,44 +90,58 @@ async def _serve(
         session_id=identity.session.id if identity.session else None,
         writer=frame_writer_of(websocket.scope),
     )
-    async with services.reading() as unit:
-        room_ids = await list_room_ids_of(unit.session, user.id)
-    streams = [room_stream(room_id) for room_id in room_ids]
+    streams = [room_stream(room_id) for room_id in await _room_ids(services, user.id)]
     services.hub.attach(connection, [*streams, user_stream(user.id), PRESENCE_STREAM])
     services.presence.tab_opened(user.id)
     receiver = asyncio.create_task(_receive(websocket, connection))
     try:
         sent_through = await _catch_up(websocket, services, connection, last_message_id)
-        latest = None
-        if sent_through is None:
-            async with services.reading() as unit:
-                latest = await latest_message_id(unit.session)
         _drop_already_sent(connection, sent_through)
         await websocket.send_text(
             dumps(
                 {
                     "type": "ready",
-                    "last_message_id": sent_through if sent_through is not None else latest,
+                    "last_message_id": sent_through
+                    if sent_through is not None
+                    else await _latest_id(services),
                     "online_user_ids": sorted(services.presence.online_user_ids() | {user.id}),
                     "live": "ok" if services.broker.healthy else "degraded",
                 }
             )
         )
-        drain = asyncio.create_task(connection.drain())
-        await asyncio.wait({drain, receiver}, return_when=asyncio.FIRST_COMPLETED)
-        for task in (drain, receiver):
-            task.cancel()
-        await asyncio.gather(drain, receiver, return_exceptions=True)
+        await connection.drain()  # until either side closes (the receiver closes it on EOF)
     except (WebSocketDisconnect, RuntimeError, OSError):
         connection.close(1006)
     finally:
         receiver.cancel()
+        await asyncio.gather(receiver, return_exceptions=True)
         services.hub.detach(connection)
         services.presence.tab_closed(
             user.id, immediately=connection.close_code == CLOSE_SESSION_ENDED
         )
         with contextlib.suppress(Exception):
             await websocket.close(code=connection.close_code)
+
+
+async def _refuse(websocket: WebSocket, problem: str) -> None:
+    """Answer the handshake with HTTP 400 and a JSON error, where the server can."""
+    if "websocket.http.response" in websocket.scope.get("extensions", {}):
+        error = JSONResponse({"error": gettext(problem)}, status_code=400)
+        await websocket.send_denial_response(error)
+    else:
+        await websocket.close(code=CLOSE_BAD_REQUEST)
+
+
+# Reads in functions of their own: a unit bound in _serve's frame would keep its
+# database session alive as long as the socket.
+async def _room_ids(services: Services, user_id: int) -> list[int]:
+    async with services.reading() as unit:
+        return await list_room_ids_of(unit.session, user_id)
+
+
+async def _latest_id(services: Services) -> int:
+    async with services.reading() as unit:
+        return await latest_message_id(unit.session)
 
 
 async def _catch_up(

@@ -61,6 +61,13 @@ class FrameWritingProtocol(WebSocketsSansIOProtocol):
         if self.response.status_code == 101:
             self.scope["extensions"][FRAMES_EXTENSION] = {"writer": FrameWriter(self)}  # type: ignore[index]
 
+    async def send(self, message: Any) -> None:
+        await super().send(message)
+        if message["type"] == "websocket.accept":
+            # The handshake is done: its request and response are not needed for the
+            # hours the socket stays open (~4 KiB each).
+            self.request = self.response = None  # type: ignore[assignment]
+
 
 def frame_writer_of(scope: dict[str, Any]) -> FrameWriter | None:
     extension = (scope.get("extensions") or {}).get(FRAMES_EXTENSION)
@@ -74,6 +81,9 @@ def uvicorn_options() -> dict[str, Any]:
         # Every frame is the same for all recipients; compressing it again per socket
         # cost more CPU than the rest of the fan-out (bench/README.md).
         "ws_per_message_deflate": False,
+        # The browser's own heartbeat (every 20 s, answered by the app) already keeps
+        # proxies and the idle sweeper informed; protocol pings would double the traffic.
+        "ws_ping_interval": None,
         # Only the app decides whose X-Forwarded-For to believe (trusted proxies).
         "proxy_headers": False,
     }

@@ -108,8 +108,8 @@ def start_server(make_settings: Callable[..., Settings]) -> Iterator[Callable[..
     """Start live servers with settings overrides; all are stopped after the test."""
     started: list[LiveServer] = []
 
-    def start(**overrides: Any) -> LiveServer:
-        server = LiveServer(make_settings(**overrides)).start()
+    def start(plain_uvicorn: bool = False, **overrides: Any) -> LiveServer:
+        server = LiveServer(make_settings(**overrides), plain_uvicorn=plain_uvicorn).start()
         started.append(server)
         return server
 

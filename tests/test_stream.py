@@ -276,3 +276,23 @@ async def test_a_malformed_resume_point_is_refused_with_a_clear_error(login, ser
         raise AssertionError("the stream accepted a malformed last_message_id")
     assert response.status_code == 400
     assert "last_message_id" in json.loads(response.body)["error"]
+
+
+async def test_under_a_plain_asgi_server_the_stream_still_catches_up_and_delivers_live(
+    start_server, sign_in, cast: Cast
+) -> None:
+    server = start_server(plain_uvicorn=True)
+    wang = await sign_in(server, "wangfang")
+    zhao = await sign_in(server, "zhaomin")
+    before = await post(wang, cast.company_room_id, "连接前", "plain-0001")
+    colleague = await open_stream(server.ws_url, cookie=zhao.session_cookie, last_message_id=0)
+    try:
+        replayed, _ready = await frames_until_ready(colleague)
+        live = await post(wang, cast.company_room_id, "连接后", "plain-0002")
+        heard = await frames_until_pong(colleague)
+        writes_directly = [c.direct for c in server.services.hub.connections()]
+    finally:
+        await colleague.close()
+    assert message_ids(replayed) == [before]
+    assert message_ids(heard) == [live]
+    assert writes_directly == [False]  # the ASGI fallback did the sending

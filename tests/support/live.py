@@ -25,6 +25,7 @@ def free_port() -> int:
 class LiveServer:
     settings: Settings
     port: int = field(default_factory=free_port)
+    plain_uvicorn: bool = False  # without Counterline's frame-writing WebSocket protocol
     _server: uvicorn.Server | None = None
     _thread: threading.Thread | None = None
     app: Any = None
@@ -45,7 +46,7 @@ class LiveServer:
             port=self.port,
             log_level="warning",
             lifespan="on",
-            **uvicorn_options(),  # as `counterline serve`
+            **self._server_options(),
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)
@@ -56,6 +57,12 @@ class LiveServer:
                 raise RuntimeError("test server did not start")
             time.sleep(0.01)
         return self
+
+    def _server_options(self) -> dict[str, Any]:
+        options = uvicorn_options()  # as `counterline serve`
+        if self.plain_uvicorn:
+            del options["ws"]
+        return options
 
     def stop(self) -> None:
         if self._server is None or self._thread is None:

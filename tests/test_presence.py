@@ -239,3 +239,18 @@ async def test_colleagues_arriving_together_are_all_announced(login, server, cas
             await stream.close()
     assert set(announced) == {client.user["id"] for client in arriving}
     assert all(change["online"] and recent(change["last_seen_at"]) for change in announced.values())
+
+
+async def test_the_online_list_sent_on_connect_always_includes_the_newcomer() -> None:
+    async def ignore(changes: list[tuple[int, bool]]) -> None:
+        return None
+
+    registry = LocalRegistry()
+    tracker = PresenceTracker(ignore, grace_seconds=0, registry=registry)
+    assert json.loads(tracker.online_ids_json(including=9)) == [9]
+    for user_id in (3, 1, 2):
+        await registry.arrive(user_id)
+    assert json.loads(tracker.online_ids_json(including=2)) == [1, 2, 3]
+    assert sorted(json.loads(tracker.online_ids_json(including=7))) == [1, 2, 3, 7]
+    await registry.leave(3)
+    assert sorted(json.loads(tracker.online_ids_json(including=7))) == [1, 2, 7]

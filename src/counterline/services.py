@@ -25,12 +25,13 @@ from counterline.ops.metrics import Metrics
 from counterline.presence.events import PresenceChanged
 from counterline.presence.queries import set_last_seen
 from counterline.presence.registry import LocalRegistry, PresenceRegistry, RedisRegistry
-from counterline.presence.tracker import PresenceTracker
+from counterline.presence.tracker import BATCH_INTERVAL_SECONDS, PresenceTracker
 from counterline.realtime.broker import Broker, make_broker
 from counterline.realtime.events import Envelope, Event
 from counterline.realtime.hub import Hub
 
 SWEEP_INTERVAL_SECONDS = 5.0
+SOCKETS_PER_BATCH_SECOND = 10_000
 
 
 @dataclass
@@ -68,6 +69,7 @@ class Services:
             self._node_presence_changed,
             grace_seconds=self.settings.presence_grace_seconds,
             registry=registry,
+            pace=self._presence_pace,
         )
 
     @classmethod
@@ -160,6 +162,11 @@ class Services:
         async with self.reading() as unit:
             rows = await list_after_anywhere(unit.session, after, limit=500)
         return [posted_event(message).envelope() for message in rows]
+
+    def _presence_pace(self) -> float:
+        """Seconds between presence batches: every batch is a frame to every socket, so
+        with many sockets they come less often (1 s at 10,000)."""
+        return max(BATCH_INTERVAL_SECONDS, self.hub.connection_count / SOCKETS_PER_BATCH_SECOND)
 
     async def _node_presence_changed(self, changes: list[tuple[int, bool]]) -> None:
         registry = self.presence.registry

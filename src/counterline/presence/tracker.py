@@ -8,6 +8,7 @@ network connections are found by the heartbeat sweeper, which closes them.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -19,6 +20,7 @@ Transitions = Callable[[list[Change]], Awaitable[None]]
 # Changes are applied in batches at most this often: when a thousand clerks log in at
 # opening time, everyone gets a few frames listing who came online, not a thousand.
 BATCH_INTERVAL_SECONDS = 0.25
+Pace = Callable[[], float]
 
 
 class PresenceTracker:
@@ -30,20 +32,33 @@ class PresenceTracker:
         on_change: Transitions,
         grace_seconds: float,
         registry: PresenceRegistry,
-        batch_interval: float = BATCH_INTERVAL_SECONDS,
+        pace: Pace = lambda: BATCH_INTERVAL_SECONDS,
     ) -> None:
         self._on_change = on_change
         self.registry = registry
         self._grace = grace_seconds
         self._tabs: dict[int, int] = {}
         self._leaving: dict[int, asyncio.TimerHandle] = {}
-        self._batch_interval = batch_interval
+        self._pace = pace
+        self._encoded_for: set[int] = set()
+        self._encoded = "[]"
         self._changes: asyncio.Queue[Change] = asyncio.Queue()
         self._worker: asyncio.Task[None] | None = None
 
     def online_user_ids(self) -> set[int]:
         """Who is online anywhere (all nodes)."""
         return self.registry.online_user_ids()
+
+    def online_ids_json(self, including: int) -> str:
+        """Everyone online (all nodes) and ``including``, as a JSON array in no particular
+        order. Every tab that connects gets it: it is encoded once per change of the set."""
+        ids = self.registry.online_user_ids()
+        if ids != self._encoded_for:
+            self._encoded_for = ids
+            self._encoded = json.dumps(sorted(ids))
+        if including in ids:
+            return self._encoded
+        return f"{self._encoded[:-1]}{',' if ids else ''}{including}]"
 
     def is_online(self, user_id: int) -> bool:
         return self.registry.is_online(user_id)
@@ -93,7 +108,7 @@ class PresenceTracker:
             finally:
                 for _ in batch:
                     self._changes.task_done()
-            await asyncio.sleep(self._batch_interval)
+            await asyncio.sleep(self._pace())
 
     async def stop(self) -> None:
         for handle in self._leaving.values():

@@ -97,17 +97,12 @@ async def _serve(
     try:
         sent_through = await _catch_up(websocket, services, connection, last_message_id)
         _drop_already_sent(connection, sent_through)
+        last_id = sent_through if sent_through is not None else await _latest_id(services)
+        online = services.presence.online_ids_json(including=user.id)  # already JSON
+        live = "ok" if services.broker.healthy else "degraded"
         await websocket.send_text(
-            dumps(
-                {
-                    "type": "ready",
-                    "last_message_id": sent_through
-                    if sent_through is not None
-                    else await _latest_id(services),
-                    "online_user_ids": sorted(services.presence.online_user_ids() | {user.id}),
-                    "live": "ok" if services.broker.healthy else "degraded",
-                }
-            )
+            f'{{"type":"ready","last_message_id":{last_id},'
+            f'"online_user_ids":{online},"live":"{live}"}}'
         )
         await connection.drain()  # until either side closes (the receiver closes it on EOF)
     except (WebSocketDisconnect, RuntimeError, OSError):

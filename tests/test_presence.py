@@ -15,7 +15,7 @@ from counterline.db import utcnow
 from counterline.presence.registry import LocalRegistry
 from counterline.presence.tracker import PresenceTracker
 from tests.cast import Cast
-from tests.support.clients import Client, Stream, open_stream
+from tests.support.clients import Client, Stream, open_stream, presence_changes
 
 
 async def user_entry(client: Client, user_id: int) -> dict[str, Any]:
@@ -29,9 +29,9 @@ async def presence_of(stream: Stream, user_id: int, timeout: float = 5) -> dict[
     deadline = time.monotonic() + timeout
     while True:
         frame = await stream.next("presence.changed", timeout=deadline - time.monotonic())
-        for change in frame["changes"]:
-            if change["user_id"] == user_id:
-                return change
+        change = presence_changes(frame).get(user_id)
+        if change is not None:
+            return change
 
 
 async def presence_frames_until_pong(stream: Stream) -> list[dict[str, Any]]:
@@ -232,7 +232,7 @@ async def test_colleagues_arriving_together_are_all_announced(login, server, cas
         announced: dict[int, dict[str, Any]] = {}
         while len(announced) < len(arriving):
             frame = await watcher.next("presence.changed")
-            announced.update({change["user_id"]: change for change in frame["changes"]})
+            announced.update(presence_changes(frame))
             announced.pop(watcher_client.user["id"], None)  # her own arrival
     finally:
         for stream in (watcher, *streams):

@@ -83,3 +83,12 @@ async def open_stream(
         open_timeout=10,
     )
     return Stream(socket)
+
+
+def presence_changes(frame: dict[str, Any]) -> dict[int, dict[str, Any]]:
+    """Per user, what a ``presence.changed`` frame says: ``online`` and ``last_seen_at``."""
+    return {
+        user_id: {"user_id": user_id, "online": online, "last_seen_at": frame["last_seen_at"]}
+        for online, key in ((True, "online"), (False, "offline"))
+        for user_id in frame[key]
+    }

@@ -14,12 +14,14 @@ from counterline.accounts.actions import Identity
 
 IDENTITY_TTL_SECONDS = 5.0
 MAX_ENTRIES = 50_000
+SWEEP_EVERY_PUTS = 1_000
 
 
 class IdentityCache:
     def __init__(self, ttl_seconds: float = IDENTITY_TTL_SECONDS) -> None:
         self._ttl = ttl_seconds
         self._entries: dict[str, tuple[float, Identity]] = {}
+        self._puts = 0
 
     def get(self, key: str) -> Identity | None:
         entry = self._entries.get(key)
@@ -32,7 +34,9 @@ class IdentityCache:
         return identity
 
     def put(self, key: str, identity: Identity) -> None:
-        if len(self._entries) >= MAX_ENTRIES:
+        self._puts += 1
+        # Entries nobody asks for again (a tab that connected once) are swept now and then.
+        if self._puts % SWEEP_EVERY_PUTS == 0 or len(self._entries) >= MAX_ENTRIES:
             self._drop_stale()
         if len(self._entries) < MAX_ENTRIES:
             self._entries[key] = (time.monotonic(), identity)

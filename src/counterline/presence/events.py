@@ -9,24 +9,30 @@ from counterline.realtime.events import PRESENCE_STREAM, Event
 
 @dataclass(frozen=True)
 class PresenceChanged(Event):
-    """Users came online (first tab connected) or went offline (last tab gone), in order."""
+    """Users came online (first tab connected) or went offline (last tab gone).
+
+    One event per batch, with each user's final state in it. Every open tab gets it, so
+    it is kept compact: two lists of ids, not an object per user.
+    """
 
     type = "presence.changed"
-    changes: tuple[tuple[int, bool], ...]
+    changes: tuple[tuple[int, bool], ...]  # in order; a later change of a user wins
     last_seen_at: datetime
 
     @property
     def stream(self) -> str:
         return PRESENCE_STREAM
 
+    def final_states(self) -> dict[int, bool]:
+        return dict(self.changes)
+
     def payload(self) -> dict[str, Any]:
-        seen = self.last_seen_at.isoformat()
+        final = self.final_states()
         return {
-            "changes": [
-                {"user_id": user_id, "online": online, "last_seen_at": seen}
-                for user_id, online in self.changes
-            ]
+            "online": [user_id for user_id, online in final.items() if online],
+            "offline": [user_id for user_id, online in final.items() if not online],
+            "last_seen_at": self.last_seen_at.isoformat(),
         }
 
     def control(self) -> dict[str, Any]:
-        return {"presence": [[user_id, online] for user_id, online in self.changes]}
+        return {"presence": [[user_id, online] for user_id, online in self.final_states().items()]}

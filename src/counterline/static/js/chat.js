@@ -96,7 +96,7 @@ function onEvent(event) {
       showMessage(event.message);
       break;
     case "presence.changed":
-      people.applyChanges(event.changes);
+      people.applyChanges(event);
       break;
     case "ready":
       showLiveState(event.live);

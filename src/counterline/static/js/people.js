@@ -1,5 +1,5 @@
 // Server contract: users as in GET /api/v1/users ({id, display_name, branch_name, online,
-// last_seen_at}); live {"type":"presence.changed", changes: [{user_id, online, last_seen_at}]} and
+// last_seen_at}); live {"type":"presence.changed", online: [ids], offline: [ids], last_seen_at} and
 // {"type":"ready", online_user_ids} events. Renders #people-list grouped by branch, online
 // people first, offline ones with the time they were last seen.
 
@@ -17,12 +17,14 @@ export class PeoplePanel {
     this.dayKey = new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" });
   }
 
-  applyChanges(changes) {
-    for (const { user_id: userId, online, last_seen_at: lastSeenAt } of changes) {
-      const user = this.users.get(userId);
-      if (!user) continue;
-      user.online = online;
-      if (lastSeenAt) user.last_seen_at = lastSeenAt;
+  applyChanges({ online, offline, last_seen_at: lastSeenAt }) {
+    for (const [ids, isOnline] of [[online, true], [offline, false]]) {
+      for (const userId of ids) {
+        const user = this.users.get(userId);
+        if (!user) continue;
+        user.online = isOnline;
+        user.last_seen_at = lastSeenAt;
+      }
     }
     this.render();
   }

@@ -21,7 +21,6 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from counterline.accounts.actions import Identity
 from counterline.deps import find_identity, is_same_origin, services_of
 from counterline.errors import UserError
 from counterline.i18n import N_, gettext
@@ -68,37 +67,51 @@ async def stream(websocket: WebSocket) -> None:
     if origin is not None and not is_same_origin(websocket, origin):
         await websocket.close(code=CLOSE_FORBIDDEN)
         return
+    connection = await _connection_for(websocket)
+    if connection is None:
+        await websocket.close(code=CLOSE_FORBIDDEN)
+        return
+    await websocket.accept()
+    await _serve(websocket, services_of(websocket), connection, last_message_id)
+
+
+async def _connection_for(websocket: WebSocket) -> Connection | None:
+    """The hub's view of the caller's socket, or None if they may not open a stream.
+
+    Only the few fields the socket needs are kept: the full identity (ORM objects)
+    would otherwise stay in memory as long as the tab is open.
+    """
     try:
         identity = await find_identity(websocket)
     except UserError:
         identity = None
+    finally:
+        if hasattr(websocket.state, "identity"):
+            del websocket.state.identity
     if identity is None or identity.user.must_change_password:
-        await websocket.close(code=CLOSE_FORBIDDEN)
-        return
-    await websocket.accept()
-    await _serve(websocket, services_of(websocket), identity, last_message_id)
-
-
-async def _serve(
-    websocket: WebSocket, services: Services, identity: Identity, last_message_id: int | None
-) -> None:
-    user = identity.user
-    connection = Connection(
+        return None
+    return Connection(
         websocket.send_text,
-        user.id,
-        staff=user.sees_client_ips,
+        identity.user.id,
+        staff=identity.user.sees_client_ips,
         session_id=identity.session.id if identity.session else None,
         writer=frame_writer_of(websocket.scope),
     )
-    streams = [room_stream(room_id) for room_id in await _room_ids(services, user.id)]
-    services.hub.attach(connection, [*streams, user_stream(user.id), PRESENCE_STREAM])
-    services.presence.tab_opened(user.id)
+
+
+async def _serve(
+    websocket: WebSocket, services: Services, connection: Connection, last_message_id: int | None
+) -> None:
+    user_id = connection.user_id
+    streams = [room_stream(room_id) for room_id in await _room_ids(services, user_id)]
+    services.hub.attach(connection, [*streams, user_stream(user_id), PRESENCE_STREAM])
+    services.presence.tab_opened(user_id)
     receiver = asyncio.create_task(_receive(websocket, connection))
     try:
         sent_through = await _catch_up(websocket, services, connection, last_message_id)
         _drop_already_sent(connection, sent_through)
         last_id = sent_through if sent_through is not None else await _latest_id(services)
-        online = services.presence.online_ids_json(including=user.id)  # already JSON
+        online = services.presence.online_ids_json(including=user_id)  # already JSON
         live = "ok" if services.broker.healthy else "degraded"
         await websocket.send_text(
             f'{{"type":"ready","last_message_id":{last_id},'
@@ -112,7 +125,7 @@ async def _serve(
         await asyncio.gather(receiver, return_exceptions=True)
         services.hub.detach(connection)
         services.presence.tab_closed(
-            user.id, immediately=connection.close_code == CLOSE_SESSION_ENDED
+            user_id, immediately=connection.close_code == CLOSE_SESSION_ENDED
         )
         with contextlib.suppress(Exception):
             await websocket.close(code=connection.close_code)

@@ -110,13 +110,7 @@ async def _serve(
     try:
         sent_through = await _catch_up(websocket, services, connection, last_message_id)
         _drop_already_sent(connection, sent_through)
-        last_id = sent_through if sent_through is not None else await _latest_id(services)
-        online = services.presence.online_ids_json(including=user_id)  # already JSON
-        live = "ok" if services.broker.healthy else "degraded"
-        await websocket.send_text(
-            f'{{"type":"ready","last_message_id":{last_id},'
-            f'"online_user_ids":{online},"live":"{live}"}}'
-        )
+        await websocket.send_text(await _ready_frame(services, user_id, sent_through))
         await connection.drain()  # until either side closes (the receiver closes it on EOF)
     except (WebSocketDisconnect, RuntimeError, OSError):
         connection.close(1006)
@@ -138,6 +132,17 @@ async def _refuse(websocket: WebSocket, problem: str) -> None:
         await websocket.send_denial_response(error)
     else:
         await websocket.close(code=CLOSE_BAD_REQUEST)
+
+
+async def _ready_frame(services: Services, user_id: int, sent_through: int | None) -> str:
+    """The frame that ends the catch-up. Built here, not in _serve: its online list (up to
+    tens of kilobytes) must not stay alive in _serve's frame while the tab is open."""
+    last_id = sent_through if sent_through is not None else await _latest_id(services)
+    online = services.presence.online_ids_json(including=user_id)  # already JSON
+    live = "ok" if services.broker.healthy else "degraded"
+    return (
+        f'{{"type":"ready","last_message_id":{last_id},"online_user_ids":{online},"live":"{live}"}}'
+    )
 
 
 # Reads in functions of their own: a unit bound in _serve's frame would keep its

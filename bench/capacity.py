@@ -45,14 +45,25 @@ def main() -> None:
     parser = fanout_arguments(__doc__.split("\n")[0])
     parser.add_argument("--hold", type=float, default=60.0, help="seconds to hold the clients")
     parser.add_argument("--messages", type=int, default=5, help="messages into each big room")
+    parser.add_argument(
+        "--history", type=int, default=0, help="messages already in the database (e.g. 1000000)"
+    )
     parser.set_defaults(branches=500, clerks=20, processes=4)
     args = parser.parse_args()
     if args.short:
         args.branches, args.clerks, args.processes, args.hold, args.messages = 5, 20, 2, 1.0, 2
     clients = args.branches * args.clerks
     big_size = min(1000, clients // 2)
-    shape = Shape(args.branches, args.clerks, topic_rooms=((BIG_ROOM, big_size),))
-    header(f"capacity: {clients} idle clients with heartbeats; one message to big rooms")
+    shape = Shape(
+        args.branches,
+        args.clerks,
+        topic_rooms=((BIG_ROOM, big_size),),
+        history_messages=args.history,
+    )
+    header(
+        f"capacity: {clients} idle clients with heartbeats, {args.history:,} messages stored; "
+        "one message to big rooms"
+    )
     results: dict[str, Any] = {}
     failures = []
     with prepared(args, "capacity", shape) as (run_dir, provisioned):

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
-from counterline.accounts.cache import IdentityCache
+from counterline.accounts.cache import DirectoryCache, IdentityCache
 from counterline.accounts.events import AccountChanged, SessionEnded
 from counterline.config import Settings
 from counterline.db import Database, Unit, create_engine, unit_of_work, utcnow
@@ -29,6 +29,7 @@ from counterline.presence.tracker import BATCH_INTERVAL_SECONDS, PresenceTracker
 from counterline.realtime.broker import Broker, make_broker
 from counterline.realtime.events import Envelope, Event
 from counterline.realtime.hub import Hub
+from counterline.sqlite_inline import WalCheckpointer
 
 SWEEP_INTERVAL_SECONDS = 5.0
 SOCKETS_PER_BATCH_SECOND = 10_000
@@ -41,9 +42,11 @@ class Services:
     hub: Hub = field(default_factory=Hub)
     metrics: Metrics = field(default_factory=Metrics)
     identities: IdentityCache = field(default_factory=IdentityCache)
+    directory: DirectoryCache = field(default_factory=DirectoryCache)
     broker: Broker = field(init=False)
     presence: PresenceTracker = field(init=False)
     _sweeper: asyncio.Task[None] | None = None
+    _checkpointer: asyncio.Task[None] | None = None
     _writes_waiting: int = 0
     _posting: asyncio.Lock = field(default_factory=asyncio.Lock)
     _sqlite_writer: contextlib.AbstractAsyncContextManager[object] = field(init=False)
@@ -64,7 +67,7 @@ class Services:
             else LocalRegistry()
         )
         self.hub.on_presence = registry.observe
-        self.hub.on_account_changed = self.identities.forget_user
+        self.hub.on_account_changed = self._account_changed
         self.presence = PresenceTracker(
             self._node_presence_changed,
             grace_seconds=self.settings.presence_grace_seconds,
@@ -82,12 +85,16 @@ class Services:
         await self.presence.registry.start()
         await self.broker.start()
         self._sweeper = asyncio.create_task(self._sweep_idle_connections())
+        if self.database.sqlite_path is not None:
+            checkpointer = WalCheckpointer(self.database.sqlite_path)
+            self._checkpointer = asyncio.create_task(checkpointer.run())
 
     async def stop(self) -> None:
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sweeper
+        for task in (self._sweeper, self._checkpointer):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         for connection in self.hub.connections():
             connection.close(1001)
         await self.presence.stop()
@@ -152,7 +159,7 @@ class Services:
         for event in events:
             # Here at once; other nodes (and this one again) when the event reaches them.
             if isinstance(event, AccountChanged | SessionEnded):
-                self.identities.forget_user(event.user_id)
+                self._account_changed(event.user_id)
         envelopes = [event.envelope() for event in events]
         if envelopes:
             self.metrics.events_published += len(envelopes)
@@ -162,6 +169,10 @@ class Services:
         async with self.reading() as unit:
             rows = await list_after_anywhere(unit.session, after, limit=500)
         return [posted_event(message).envelope() for message in rows]
+
+    def _account_changed(self, user_id: int) -> None:
+        self.identities.forget_user(user_id)
+        self.directory.forget()
 
     def _presence_pace(self) -> float:
         """Seconds between presence batches: every batch is a frame to every socket, so

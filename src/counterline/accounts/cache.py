@@ -51,3 +51,32 @@ class IdentityCache:
         for key, (stored_at, _) in list(self._entries.items()):
             if stored_at < oldest:
                 del self._entries[key]
+
+
+DIRECTORY_TTL_SECONDS = 2.0
+
+
+class DirectoryCache:
+    """The staff directory every room page embeds, JSON-encoded, for a couple of seconds.
+
+    With a thousand users it costs more than the rest of the page. A page may show
+    online flags or last-seen times up to ``ttl_seconds`` old: the stream's ``ready``
+    frame corrects who is online a moment after the page loads, and account changes
+    (AccountChanged) drop the copy at once.
+    """
+
+    def __init__(self, ttl_seconds: float = DIRECTORY_TTL_SECONDS) -> None:
+        self._ttl = ttl_seconds
+        self._encoded: str | None = None
+        self._made_at = 0.0
+
+    def get(self) -> str | None:
+        if self._encoded is None or time.monotonic() - self._made_at > self._ttl:
+            return None
+        return self._encoded
+
+    def put(self, encoded: str) -> None:
+        self._encoded, self._made_at = encoded, time.monotonic()
+
+    def forget(self) -> None:
+        self._encoded = None

@@ -44,7 +44,7 @@ class StreamEndpoint:
 
     A tab holds its stream for hours. Going through FastAPI's router would keep its
     routing frames, dependency results and exit stacks alive for each open socket
-    (~11 KiB each, most of a socket's memory; see bench/README.md).
+    (~11 KiB a socket, measured with tracemalloc; see docs/realtime.md).
     """
 
     def __init__(self, app: ASGIApp) -> None:

@@ -38,6 +38,11 @@ router.include_router(api_docs.router)
 LOGIN_CSRF_COOKIE = "counterline_login_csrf"
 
 
+def encode_for_page(data: object) -> str:
+    """JSON for a <script type="application/json"> block (no "</" can end it early)."""
+    return json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
+
+
 def _to_login(request: Request) -> RedirectResponse:
     target = request.url.path
     return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
@@ -213,7 +218,10 @@ async def room_page(
         joinable = await room_queries.list_joinable_rooms(unit.session, user.id)
         latest = await latest_message_id(unit.session)
         page = await list_messages(unit, user, room.id, zone=services.settings.zone)
-        people = await account_views.list_directory(unit, services.presence)
+        directory = services.directory.get()
+        if directory is None:
+            directory = encode_for_page(await account_views.list_directory(unit, services.presence))
+            services.directory.put(directory)
         me = await account_views.describe(unit, user, services.presence)
     boot = {
         "room": RoomOut.of(room).model_dump(mode="json"),
@@ -224,7 +232,6 @@ async def room_page(
         "language": current_language.get(),
         "page": page.model_dump(mode="json"),
         "last_message_id": latest,
-        "users": people,
         "strings": client_strings(),
     }
     return render(
@@ -236,6 +243,7 @@ async def room_page(
             "room": room,
             "rooms": rooms,
             "joinable": joinable,
-            "boot_json": json.dumps(boot, ensure_ascii=False).replace("</", "<\\/"),
+            "boot_json": encode_for_page(boot),
+            "directory_json": directory,
         },
     )

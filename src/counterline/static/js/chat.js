@@ -1,6 +1,6 @@
 // Entry point of the room page. Server contract: the #boot JSON block rendered by
-// web/routes.py (room, me, staff, csrf_token, time_zone, language, page, users,
-// last_message_id, strings) and the stream events of realtime/routes.py: "message.posted",
+// web/routes.py (room, me, staff, csrf_token, time_zone, language, page, last_message_id,
+// strings), the #directory JSON block (users as in GET /api/v1/users) and the stream events of realtime/routes.py: "message.posted",
 // "presence.changed", "ready", "live", "resync", "room.joined", "room.left". A logged-out session is
 // told by close code 4001 (see stream.js); "session.ended" frames name sessions of the same
 // user on other devices too, so they are not acted on here.
@@ -49,7 +49,7 @@ const history = new History({
 const people = new PeoplePanel({
   container: byId("people-list"),
   counters: document.querySelectorAll("[data-online-count]"),
-  users: boot.users,
+  users: JSON.parse(document.getElementById("directory").textContent),
   me,
   timeZone: boot.time_zone,
   language: boot.language,

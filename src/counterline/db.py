@@ -90,6 +90,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA wal_autocheckpoint=0")  # a worker thread checkpoints instead
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
@@ -114,6 +115,12 @@ class Database:
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
+
+    @property
+    def sqlite_path(self) -> str | None:
+        """The database file, when it is a SQLite file."""
+        database = self.engine.url.database
+        return database if self.dialect == "sqlite" and database not in (None, ":memory:") else None
 
     async def dispose(self) -> None:
         await self.engine.dispose()

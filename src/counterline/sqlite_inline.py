@@ -13,11 +13,15 @@ few milliseconds, bounded by the busy timeout.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import sqlite3
 from collections.abc import Callable
 from typing import Any
 
 import aiosqlite
+
+log = logging.getLogger(__name__)
 
 
 class _RunNow:
@@ -59,3 +63,34 @@ def inline_connector(path: str, *, busy_timeout_seconds: float) -> Callable[[], 
         return await InlineConnection(connect)
 
     return create
+
+
+CHECKPOINT_INTERVAL_SECONDS = 1.0
+
+
+class WalCheckpointer:
+    """Copies the write-ahead log back into the database from a worker thread.
+
+    The app's connections run on the event loop's thread with automatic checkpoints off
+    (``wal_autocheckpoint=0``): an automatic checkpoint runs inside whichever commit
+    crosses the threshold, and would stall every socket of the process while it writes
+    and syncs the database file. A PASSIVE checkpoint never waits for readers or writers.
+    """
+
+    def __init__(self, path: str, interval_seconds: float = CHECKPOINT_INTERVAL_SECONDS) -> None:
+        self._path = path
+        self._interval = interval_seconds
+
+    def checkpoint(self) -> tuple[int, int]:
+        """Checkpoint now; returns (pages in the log, pages copied back)."""
+        with contextlib.closing(sqlite3.connect(self._path, timeout=1)) as connection:
+            _busy, in_log, copied = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        return in_log, copied
+
+    async def run(self) -> None:
+        while True:
+            await asyncio.sleep(self._interval)
+            try:
+                await asyncio.to_thread(self.checkpoint)
+            except sqlite3.Error:
+                log.warning("WAL checkpoint failed; will retry", exc_info=True)

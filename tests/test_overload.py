@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
+import os
 import socket
+import time
 
 import websockets
 from sqlalchemy import func, select
 
 from counterline.messages.models import Message
 from counterline.realtime.hub import CLOSE_SLOW_CONSUMER
+from counterline.realtime.routes import CLOSE_TIMEOUT_SECONDS
 from counterline.services import Services
 from tests.cast import Cast
 from tests.support.clients import Client, Stream, open_stream
@@ -95,3 +99,41 @@ async def test_a_clerk_whose_tab_stops_reading_is_cut_off_and_catches_up_exactly
     finally:
         await again.close()
     assert received + message_ids(replayed) == posted
+
+
+def open_frozen_tab(port: int, cookie: str) -> socket.socket:
+    """A WebSocket handshake on a raw socket that then never reads another byte."""
+    frozen = socket.socket()
+    frozen.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    frozen.connect(("127.0.0.1", port))
+    frozen.sendall(
+        (
+            "GET /api/v1/stream HTTP/1.1\r\n"
+            f"Host: 127.0.0.1:{port}\r\n"
+            "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: {base64.b64encode(os.urandom(16)).decode()}\r\n"
+            "Sec-WebSocket-Version: 13\r\n"
+            f"Cookie: counterline_session={cookie}\r\n\r\n"
+        ).encode()
+    )
+    assert frozen.recv(12) == b"HTTP/1.1 101"
+    return frozen
+
+
+async def test_a_tab_that_reads_nothing_at_all_is_dropped_not_waited_for(
+    login, server, cast: Cast
+) -> None:
+    wang = await login("wangfang")
+    li = await login("lina")
+    frozen = open_frozen_tab(server.port, li.session_cookie)
+    try:
+        long_body = "通知正文" * 2_400
+        for n in range(160):
+            await post(wang, cast.company_room_id, f"{n} {long_body}", f"frozen-{n:04d}")
+        port = frozen.getsockname()[1]
+        deadline = time.monotonic() + CLOSE_TIMEOUT_SECONDS + 5
+        while server.holds_connection_from(port):
+            assert time.monotonic() < deadline, "the server still waits on a tab that reads nothing"
+            await asyncio.sleep(0.2)
+    finally:
+        frozen.close()

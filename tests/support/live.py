@@ -77,6 +77,14 @@ class LiveServer:
         self.stop()
         self.start()
 
+    def holds_connection_from(self, port: int) -> bool:
+        """Whether the server still has a connection from this local client port open."""
+        assert self._server is not None
+        return any(
+            getattr(protocol, "client", None) == ("127.0.0.1", port)
+            for protocol in self._server.server_state.connections
+        )
+
     @property
     def services(self) -> Any:
         return self.app.state.services

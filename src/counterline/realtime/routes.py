@@ -13,7 +13,6 @@ user's rooms, then live events, each message exactly once.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import time
 
@@ -37,6 +36,7 @@ CATCH_UP_PAGE = 500
 CATCH_UP_LIMIT = 5_000
 CLOSE_FORBIDDEN = 4403
 CLOSE_BAD_REQUEST = 1008
+CLOSE_TIMEOUT_SECONDS = 5.0
 
 
 class StreamEndpoint:
@@ -121,8 +121,19 @@ async def _serve(
         services.presence.tab_closed(
             user_id, immediately=connection.close_code == CLOSE_SESSION_ENDED
         )
-        with contextlib.suppress(Exception):
-            await websocket.close(code=connection.close_code)
+        await _close(websocket, connection)
+
+
+async def _close(websocket: WebSocket, connection: Connection) -> None:
+    """Close with the connection's code; a peer too slow to take even the close frame
+    (its unsent data fills the socket) is cut off after a few seconds."""
+    try:
+        await asyncio.wait_for(websocket.close(code=connection.close_code), CLOSE_TIMEOUT_SECONDS)
+    except TimeoutError:
+        if connection.writer is not None:
+            connection.writer.abort()
+    except Exception:  # already closed by the peer or the server
+        return
 
 
 async def _refuse(websocket: WebSocket, problem: str) -> None:

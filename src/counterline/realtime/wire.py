@@ -52,6 +52,11 @@ class FrameWriter:
     def unsent_bytes(self) -> int:
         return self._protocol.transport.get_write_buffer_size()
 
+    def abort(self) -> None:
+        """Drop the connection at once, unsent data and all (a peer that reads nothing
+        would otherwise hold a graceful close open forever)."""
+        self._protocol.transport.abort()
+
 
 class FrameWritingProtocol(WebSocketsSansIOProtocol):
     """uvicorn's WebSocket protocol with the ``counterline.frames`` scope extension."""

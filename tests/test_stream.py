@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import timedelta
 from typing import Any
 
 import websockets
+from sqlalchemy import update
 
+from counterline.accounts.models import Session
+from counterline.db import utcnow
+from counterline.realtime.hub import CLOSE_SESSION_ENDED
 from tests.cast import CHENGBEI, HUAQIAO, PASSWORD, Cast
 from tests.support.clients import Client, Stream, open_stream
 
@@ -296,3 +301,21 @@ async def test_under_a_plain_asgi_server_the_stream_still_catches_up_and_deliver
     assert message_ids(replayed) == [before]
     assert message_ids(heard) == [live]
     assert writes_directly == [False]  # the ASGI fallback did the sending
+
+
+async def test_an_open_tab_is_logged_out_when_its_session_reaches_its_lifetime(
+    login, server, services, cast: Cast
+) -> None:
+    wang = await login("wangfang")
+    lifetime = timedelta(hours=server.settings.session_absolute_hours)
+    async with services.transaction() as unit:
+        await unit.session.execute(
+            update(Session)
+            .where(Session.user_id == cast["wangfang"].id)
+            .values(created_at=utcnow() - lifetime + timedelta(seconds=2))
+        )
+    # As if the session were that old: the server's few seconds of cached sessions too.
+    server.services.identities.forget_user(cast["wangfang"].id)
+    tab = await open_stream(server.ws_url, cookie=wang.session_cookie)
+    await tab.next("ready")
+    assert await close_code(tab, timeout=15) == CLOSE_SESSION_ENDED

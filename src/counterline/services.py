@@ -204,3 +204,4 @@ class Services:
         while True:
             await asyncio.sleep(min(SWEEP_INTERVAL_SECONDS, timeout / 3))
             self.hub.close_idle(time.monotonic() - timeout)
+            self.hub.close_expired(utcnow())

@@ -12,6 +12,7 @@ import asyncio
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 from counterline.ops.metrics import Timing
@@ -54,6 +55,7 @@ class Connection:
         "close_code",
         "closed",
         "direct",
+        "ends_at",
         "last_inbound",
         "outbox",
         "send_text",
@@ -74,8 +76,10 @@ class Connection:
         staff: bool,
         session_id: int | None,
         writer: FrameWriter | None = None,
+        ends_at: datetime | None = None,
     ) -> None:
         self.send_text = send_text
+        self.ends_at = ends_at  # when its session reaches its absolute lifetime
         self.writer = writer
         self.direct = False
         self.user_id = user_id
@@ -234,6 +238,13 @@ class Hub:
             for connection in tuple(self._users.get(control["user_id"], ())):
                 if connection.session_id == control["close_session"]:
                     connection.close(CLOSE_SESSION_ENDED)
+
+    def close_expired(self, now: datetime) -> int:
+        """Close sockets whose session has reached its absolute lifetime (as a logout)."""
+        expired = [c for c in self.connections() if c.ends_at is not None and c.ends_at <= now]
+        for connection in expired:
+            connection.close(CLOSE_SESSION_ENDED)
+        return len(expired)
 
     def close_idle(self, older_than: float) -> int:
         """Close sockets that have sent nothing (not even a heartbeat) since ``older_than``."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from datetime import timedelta
 
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -90,12 +91,15 @@ async def _connection_for(websocket: WebSocket) -> Connection | None:
             del websocket.state.identity
     if identity is None or identity.user.must_change_password:
         return None
+    session = identity.session
+    lifetime = timedelta(hours=services_of(websocket).settings.session_absolute_hours)
     return Connection(
         websocket.send_text,
         identity.user.id,
         staff=identity.user.sees_client_ips,
-        session_id=identity.session.id if identity.session else None,
+        session_id=session.id if session else None,
         writer=frame_writer_of(websocket.scope),
+        ends_at=session.created_at + lifetime if session else None,
     )
 
 

@@ -61,23 +61,9 @@ async def find_identity(connection: HTTPConnection) -> Identity | None:
     if hasattr(connection.state, "identity"):
         return connection.state.identity
     services = services_of(connection)
-    settings = services.settings
-    idle = timedelta(minutes=settings.session_idle_minutes)
-    absolute = timedelta(hours=settings.session_absolute_hours)
-    token = bearer_token(connection)
-    cookie = connection.cookies.get(SESSION_COOKIE)
-    key = f"token:{token_hash(token)}" if token else f"session:{token_hash(cookie or '')}"
-    identity = services.identities.get(key) if token or cookie else None
-    if identity is not None and not is_live(identity, idle=idle, absolute=absolute):
-        identity = None
-    elif identity is None and (token or cookie):
-        async with services.reading() as unit:
-            if token:
-                identity = await identify_by_token(unit, token)
-            elif cookie:
-                identity = await identify_by_session(unit, cookie, idle=idle, absolute=absolute)
-        if identity is not None:
-            services.identities.put(key, identity)
+    identity = await _verified_identity(
+        services, bearer_token(connection), connection.cookies.get(SESSION_COOKIE)
+    )
     if identity is not None and session_needs_touch(identity):
         async with services.transaction() as unit:
             await touch_session(unit, identity)
@@ -86,6 +72,30 @@ async def find_identity(connection: HTTPConnection) -> Identity | None:
         current_language.set(
             pick_language(identity.user.language, "", language_of_request(connection))
         )
+    return identity
+
+
+async def _verified_identity(
+    services: Services, token: str | None, cookie: str | None
+) -> Identity | None:
+    """The identity behind a token or cookie: from the process's cache while it is fresh
+    (and still live), else from the database."""
+    if not token and not cookie:
+        return None
+    settings = services.settings
+    idle = timedelta(minutes=settings.session_idle_minutes)
+    absolute = timedelta(hours=settings.session_absolute_hours)
+    key = f"token:{token_hash(token)}" if token else f"session:{token_hash(cookie or '')}"
+    cached = services.identities.get(key)
+    if cached is not None:
+        return cached if is_live(cached, idle=idle, absolute=absolute) else None
+    async with services.reading() as unit:
+        if token:
+            identity = await identify_by_token(unit, token)
+        else:
+            identity = await identify_by_session(unit, cookie or "", idle=idle, absolute=absolute)
+    if identity is not None:
+        services.identities.put(key, identity)
     return identity
 
 

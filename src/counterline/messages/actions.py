@@ -96,10 +96,8 @@ async def post_message(
         branch_id=branch_id,
         branch_name=branch_name,
     )
-    full = message_out(message, staff=True)
-    unit.emit(MessagePosted(room_id=room_id, message=full.model_dump(mode="json")))
-    answer = full if author.sees_client_ips else full.model_copy(update={"client_ip": None})
-    return answer, True
+    unit.emit(posted_event(message))
+    return message_out(message, staff=author.sees_client_ips), True
 
 
 async def _already_posted(

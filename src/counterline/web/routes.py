@@ -14,6 +14,7 @@ from counterline.accounts import actions as accounts
 from counterline.accounts import views as account_views
 from counterline.accounts.routes import set_session_cookie
 from counterline.accounts.secrets import new_token
+from counterline.db import Unit
 from counterline.deps import (
     LANGUAGE_COOKIE,
     SESSION_COOKIE,
@@ -27,8 +28,9 @@ from counterline.i18n import LANGUAGES, N_, current_language
 from counterline.messages.actions import list_messages
 from counterline.messages.queries import latest_message_id
 from counterline.rooms import queries as room_queries
-from counterline.rooms.actions import get_visible_room
+from counterline.rooms.actions import NOT_A_MEMBER, get_visible_room
 from counterline.rooms.schemas import RoomOut
+from counterline.services import Services
 from counterline.web import api_docs
 from counterline.web.client_strings import client_strings
 from counterline.web.templating import render
@@ -41,6 +43,15 @@ LOGIN_CSRF_COOKIE = "counterline_login_csrf"
 def encode_for_page(data: object) -> str:
     """JSON for a <script type="application/json"> block (no "</" can end it early)."""
     return json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
+
+
+async def _directory_json(unit: Unit, services: Services) -> str:
+    """The staff directory for the page, encoded at most once per cache period."""
+    directory = services.directory.get()
+    if directory is None:
+        directory = encode_for_page(await account_views.list_directory(unit, services.presence))
+        services.directory.put(directory)
+    return directory
 
 
 def _to_login(request: Request) -> RedirectResponse:
@@ -61,7 +72,7 @@ async def home(identity: OptionalIdentity, services: ServicesDep) -> Response:
     async with services.reading() as unit:
         rooms = await room_queries.list_rooms_of(unit.session, identity.user.id)
     if not rooms:
-        raise NotFound(N_("Room not found, or you are not a member of it."))
+        raise NotFound(NOT_A_MEMBER)
     return RedirectResponse(f"/rooms/{rooms[0].id}", status_code=303)
 
 
@@ -218,10 +229,7 @@ async def room_page(
         joinable = await room_queries.list_joinable_rooms(unit.session, user.id)
         latest = await latest_message_id(unit.session)
         page = await list_messages(unit, user, room.id, zone=services.settings.zone)
-        directory = services.directory.get()
-        if directory is None:
-            directory = encode_for_page(await account_views.list_directory(unit, services.presence))
-            services.directory.put(directory)
+        directory = await _directory_json(unit, services)
         me = await account_views.describe(unit, user, services.presence)
     boot = {
         "room": RoomOut.of(room).model_dump(mode="json"),

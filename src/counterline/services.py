@@ -21,6 +21,7 @@ from counterline.messages.queries import (
     list_after_anywhere,
     release_posting_order,
 )
+from counterline.messages.writer import PostWriter
 from counterline.ops.metrics import Metrics
 from counterline.presence.events import PresenceChanged
 from counterline.presence.queries import set_last_seen
@@ -45,6 +46,7 @@ class Services:
     directory: DirectoryCache = field(default_factory=DirectoryCache)
     broker: Broker = field(init=False)
     presence: PresenceTracker = field(init=False)
+    writer: PostWriter = field(init=False)
     _sweeper: asyncio.Task[None] | None = None
     _checkpointer: asyncio.Task[None] | None = None
     _writes_waiting: int = 0
@@ -66,6 +68,7 @@ class Services:
             if self.settings.redis_url
             else LocalRegistry()
         )
+        self.writer = PostWriter(self.posting, on_group=self.metrics.posts_per_commit.observe)
         self.hub.on_presence = registry.observe
         self.hub.on_account_changed = self._account_changed
         self.presence = PresenceTracker(
@@ -84,12 +87,14 @@ class Services:
     async def start(self) -> None:
         await self.presence.registry.start()
         await self.broker.start()
+        self.writer.start()
         self._sweeper = asyncio.create_task(self._sweep_idle_connections())
         if self.database.sqlite_path is not None:
             checkpointer = WalCheckpointer(self.database.sqlite_path)
             self._checkpointer = asyncio.create_task(checkpointer.run())
 
     async def stop(self) -> None:
+        await self.writer.stop()
         for task in (self._sweeper, self._checkpointer):
             if task is not None:
                 task.cancel()
@@ -117,7 +122,8 @@ class Services:
 
     @asynccontextmanager
     async def posting(self) -> AsyncIterator[Unit]:
-        """A write transaction that posts messages. One at a time in this process, from
+        """A write transaction that posts messages (a group of them: ``self.writer``).
+        One at a time in this process, from
         before the insert until its events are published: a commit can return after a
         later one has (SQLite checkpoints, PostgreSQL replies), and message.posted must
         leave in id order, or a client resuming from the last id it saw would miss one.

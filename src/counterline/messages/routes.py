@@ -56,9 +56,9 @@ async def post_message(
     response: Response,
 ) -> MessageOut:
     """Post a message. Answers only after it is committed; safe to retry with the same client_id."""
-    async with services.admit_write(), services.posting() as unit:
-        message, created = await actions.post_message(
-            unit, identity.user, room_id, new.body, new.client_id, ip
+    async with services.admit_write():
+        message, created = await services.writer.post(
+            identity.user, room_id, new.body, new.client_id, ip
         )
     if not created:
         response.status_code = 200

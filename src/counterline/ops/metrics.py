@@ -6,28 +6,30 @@ from dataclasses import dataclass, field
 
 
 @dataclass
-class Timing:
-    """A Prometheus summary without quantiles: count and sum of seconds."""
+class Summary:
+    """A Prometheus summary without quantiles: how many observations and their sum
+    (seconds for timings)."""
 
     count: int = 0
-    seconds: float = 0.0
+    total: float = 0.0
 
-    def observe(self, seconds: float) -> None:
+    def observe(self, value: float) -> None:
         self.count += 1
-        self.seconds += seconds
+        self.total += value
 
 
 @dataclass
 class Metrics:
     events_published: int = 0
-    db_read: Timing = field(default_factory=Timing)
-    db_write: Timing = field(default_factory=Timing)
+    db_read: Summary = field(default_factory=Summary)
+    db_write: Summary = field(default_factory=Summary)
+    posts_per_commit: Summary = field(default_factory=Summary)
 
 
 def render(
     metrics: Metrics,
     *,
-    fanout: Timing,
+    fanout: Summary,
     connections: int,
     deliveries: int,
     online_users: int,
@@ -38,13 +40,13 @@ def render(
     def sample(name: str, kind: str, help_text: str, value: float) -> None:
         lines.extend([f"# HELP {name} {help_text}", f"# TYPE {name} {kind}", f"{name} {value}"])
 
-    def summary(name: str, help_text: str, timing: Timing) -> None:
+    def summary(name: str, help_text: str, observed: Summary) -> None:
         lines.extend(
             [
                 f"# HELP {name} {help_text}",
                 f"# TYPE {name} summary",
-                f"{name}_count {timing.count}",
-                f"{name}_sum {timing.seconds:.6f}",
+                f"{name}_count {observed.count}",
+                f"{name}_sum {observed.total:.6f}",
             ]
         )
 
@@ -66,4 +68,9 @@ def render(
     summary("counterline_fanout_seconds", "Time to fan one event out to local sockets.", fanout)
     summary("counterline_db_read_seconds", "Read transactions.", metrics.db_read)
     summary("counterline_db_write_seconds", "Write transactions (until commit).", metrics.db_write)
+    summary(
+        "counterline_posts_per_commit",
+        "Posts stored together in one transaction (group commit).",
+        metrics.posts_per_commit,
+    )
     return "\n".join(lines) + "\n"

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
-from counterline.ops.metrics import Timing
+from counterline.ops.metrics import Summary
 from counterline.realtime.events import Envelope, message_id_of, room_stream
 from counterline.realtime.wire import FrameWriter, text_frame
 
@@ -143,7 +143,7 @@ class Hub:
         self.last_message_id = 0
         self.on_presence: Callable[[int, bool], None] | None = None
         self.on_account_changed: Callable[[int], None] | None = None
-        self.fanout = Timing()
+        self.fanout = Summary()
 
     @property
     def connection_count(self) -> int:

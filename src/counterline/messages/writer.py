@@ -1,0 +1,139 @@
+"""Group commit: posts are stored by one task per process, every post waiting in one
+transaction.
+
+A burst of posts then costs one commit, one turn of the posting order (on PostgreSQL a
+lock held across all nodes until the events are published) and one publish round trip,
+instead of one of each per post. At a low rate a group is a single post, so nothing
+waits for company. A post is acknowledged only after its group has committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+
+from counterline.accounts.models import User
+from counterline.db import Unit
+from counterline.errors import UserError
+from counterline.messages.actions import post_message
+from counterline.messages.schemas import MessageOut
+
+log = logging.getLogger(__name__)
+
+MAX_GROUP = 200
+Posted = tuple[MessageOut, bool]
+
+
+@dataclass(slots=True)
+class PendingPost:
+    author: User
+    room_id: int
+    body: str
+    client_id: str
+    client_ip: str
+    answer: asyncio.Future[Posted]
+
+
+class PostWriter:
+    """Queue posts with :meth:`post`; one task stores them in groups of up to ``max_group``.
+
+    ``open_group`` opens the write transaction for a group and publishes its events
+    after the commit (``Services.posting``).
+    """
+
+    def __init__(
+        self,
+        open_group: Callable[[], AbstractAsyncContextManager[Unit]],
+        *,
+        max_group: int = MAX_GROUP,
+        on_group: Callable[[int], None] | None = None,
+    ) -> None:
+        self._open_group = open_group
+        self.max_group = max_group
+        self._on_group = on_group
+        self._waiting: deque[PendingPost] = deque()
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        while self._waiting:
+            _settle(self._waiting.popleft().answer, RuntimeError("the server is stopping"))
+
+    async def post(
+        self, author: User, room_id: int, body: str, client_id: str, client_ip: str
+    ) -> Posted:
+        """Store a message (see ``actions.post_message``) once its group has committed."""
+        answer: asyncio.Future[Posted] = asyncio.get_running_loop().create_future()
+        self._waiting.append(PendingPost(author, room_id, body, client_id, client_ip, answer))
+        self._wake.set()
+        return await answer
+
+    async def _run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._waiting:
+                size = min(len(self._waiting), self.max_group)
+                group = [self._waiting.popleft() for _ in range(size)]
+                try:
+                    await self._write(group)
+                except asyncio.CancelledError:
+                    for pending in group:
+                        _settle(pending.answer, RuntimeError("the server is stopping"))
+                    raise
+
+    async def _write(self, group: list[PendingPost]) -> None:
+        try:
+            answers = await self._store(group)
+        except Exception as error:
+            if len(group) == 1:
+                log.exception("storing a post failed")
+                _settle(group[0].answer, error)
+                return
+            # One post the database refuses must not fail its neighbours: each alone.
+            for pending in group:
+                await self._write([pending])
+            return
+        if self._on_group is not None:
+            self._on_group(len(group))
+        for pending, answer in zip(group, answers, strict=True):
+            _settle(pending.answer, answer)
+
+    async def _store(self, group: list[PendingPost]) -> list[Posted | UserError]:
+        """Every post of the group in one transaction. A post the user got wrong (not a
+        member, empty, a reused client id) is answered with its error; it wrote nothing,
+        so the others still commit."""
+        answers: list[Posted | UserError] = []
+        async with self._open_group() as unit:
+            for p in group:
+                try:
+                    posted = await post_message(
+                        unit, p.author, p.room_id, p.body, p.client_id, p.client_ip
+                    )
+                except UserError as error:
+                    answers.append(error)
+                else:
+                    answers.append(posted)
+        return answers
+
+
+def _settle(answer: asyncio.Future[Posted], outcome: Posted | BaseException) -> None:
+    """Answer a waiting post; its request may have gone (the client hung up)."""
+    if answer.done():
+        return
+    if isinstance(outcome, BaseException):
+        answer.set_exception(outcome)
+    else:
+        answer.set_result(outcome)

@@ -41,7 +41,16 @@ from bench.harness import (
     run_directory,
 )
 from bench.seed import Manifest, Provisioned, Shape, provision
-from bench.sender import HttpPoster, Post, Poster, WsPoster, plan, run_open_loop, score
+from bench.sender import (
+    HttpPoster,
+    Nodes,
+    Post,
+    Poster,
+    WsPoster,
+    plan,
+    run_open_loop,
+    score,
+)
 from bench.targets import baseline_server, check_store, counterline_nodes
 
 KINDS = ("counterline", "baseline")
@@ -185,6 +194,13 @@ class Session:
             return HttpPoster([server.url for server in self.servers])
         return WsPoster(self.servers[0].ws_url, self.provisioned.manifest.admin.token)
 
+    def nodes(self) -> Nodes | None:
+        """With several Counterline nodes: who is on which, for same/cross-node latency."""
+        if self.kind != "counterline" or len(self.servers) < 2:
+            return None
+        urls = [server.ws_url for server in self.servers]
+        return Nodes([urls.index(url) for _, url in self.audience.connections], len(urls))
+
     def run(self, step: Step) -> Step:
         audience = self.audience
         step.posts = plan(
@@ -210,7 +226,7 @@ class Session:
         step.server_rss, step.server_peak_rss = server.rss, server.peak_rss
         step.generator_cores = generator.cores
         self.receipts = self.fleet.collect(self.receipts)
-        result = score(step.posts, self.receipts, audience.recipients)
+        result = score(step.posts, self.receipts, audience.recipients, self.nodes())
         step.figures = result.summary()
         step.figures["deliveries_per_s"] = round(result.delivered / server.wall)
         step.figures["server_cpu_us_per_delivery"] = round(
@@ -226,6 +242,30 @@ class Session:
             return await run_open_loop(poster, posts)
         finally:
             await poster.close()
+
+
+CROSS_NODE_TARGETS_MS = (2.0, 5.0)  # added p50, p99
+
+
+def cross_node_rows(kind: str, figures: dict[str, Any]) -> list[tuple[str, str]]:
+    """With several nodes: latency to recipients on the post's own node and on the others."""
+    if "cross_node_latency" not in figures:
+        return []
+    same, cross = figures["same_node_latency"], figures["cross_node_latency"]
+    added = (cross["p50_ms"] - same["p50_ms"], cross["p99_ms"] - same["p99_ms"])
+    met = all(a <= t for a, t in zip(added, CROSS_NODE_TARGETS_MS, strict=True))
+    return [
+        (
+            f"{kind}: latency by node",
+            f"same node p50 {same['p50_ms']} / p99 {same['p99_ms']} ms; "
+            f"other node p50 {cross['p50_ms']} / p99 {cross['p99_ms']} ms",
+        ),
+        (
+            f"{kind}: cross-node delivery adds",
+            f"p50 {added[0]:.2f} ms, p99 {added[1]:.2f} ms (target <= 2 / 5 ms: "
+            f"{'met' if met else 'MISSED'})",
+        ),
+    ]
 
 
 def step_rows(kind: str, step: Step, session: Session) -> list[tuple[str, str]]:
@@ -252,6 +292,7 @@ def step_rows(kind: str, step: Step, session: Session) -> list[tuple[str, str]]:
             f"p50 {lat['p50_ms']} ms  p90 {lat['p90_ms']} ms  "
             f"p99 {lat['p99_ms']} ms  max {lat['max_ms']} ms",
         ),
+        *cross_node_rows(kind, f),
         (
             f"{kind}: post ack",
             f"p50 {f['post_ack']['p50_ms']} ms  p99 {f['post_ack']['p99_ms']} ms",

@@ -65,6 +65,19 @@ class Poster(Protocol):
     async def close(self) -> None: ...
 
 
+def node_of(post: Post, nodes: int) -> int:
+    """The server a post is sent to: round-robin over the nodes."""
+    return post.seq % nodes
+
+
+@dataclass(frozen=True)
+class Nodes:
+    """Which of ``count`` servers each connection is on."""
+
+    of_connection: Sequence[int]
+    count: int
+
+
 class HttpPoster:
     """``POST /api/v1/rooms/{id}/messages`` with a Bearer token, over keep-alive pools
     (one pool per node; posts go round-robin)."""
@@ -85,7 +98,7 @@ class HttpPoster:
             {"Authorization": f"Bearer {post.token}", "Content-Type": "application/json"},
             body,
         )
-        pool = self.pools[post.seq % len(self.pools)]
+        pool = self.pools[node_of(post, len(self.pools))]
         post.sent_at = time.monotonic()
         while True:
             try:
@@ -217,9 +230,18 @@ class Score:
     post_errors: list[str] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list)
     post_latencies: list[float] = field(default_factory=list)
+    same_node_latencies: list[float] = field(default_factory=list)
+    cross_node_latencies: list[float] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
+        by_node = {}
+        if self.cross_node_latencies:
+            by_node = {
+                "same_node_latency": latency_summary(self.same_node_latencies),
+                "cross_node_latency": latency_summary(self.cross_node_latencies),
+            }
         return {
+            **by_node,
             "expected": self.expected,
             "delivered": self.delivered,
             "lost": self.lost,
@@ -233,8 +255,15 @@ class Score:
         }
 
 
-def score(posts: Sequence[Post], receipts: Receipts, recipients: dict[int, Sequence[int]]) -> Score:
-    """``recipients`` maps a room id to the connection indices that should get its messages."""
+def score(
+    posts: Sequence[Post],
+    receipts: Receipts,
+    recipients: dict[int, Sequence[int]],
+    nodes: Nodes | None = None,
+) -> Score:
+    """``recipients`` maps a room id to the connection indices that should get its messages.
+    With ``nodes`` (several servers), latencies are also split by whether the recipient's
+    node is the one the post went to."""
     by_seq = {post.seq: post for post in posts}
     result = Score()
     expected_by_connection: dict[int, set[int]] = {}
@@ -262,7 +291,13 @@ def score(posts: Sequence[Post], receipts: Receipts, recipients: dict[int, Seque
                 result.duplicated += 1
             else:
                 seen.add(seq)
-                result.latencies.append(at - by_seq[seq].sent_at)
+                latency = at - by_seq[seq].sent_at
+                result.latencies.append(latency)
+                if nodes is not None:
+                    same = nodes.of_connection[connection] == node_of(by_seq[seq], nodes.count)
+                    (result.same_node_latencies if same else result.cross_node_latencies).append(
+                        latency
+                    )
         result.delivered += len(seen)
         result.lost += len(wanted - seen)
     return result

@@ -1,6 +1,6 @@
 """The benchmark scripts' short modes run, print their figures and lose nothing.
 
-All six start at once (each as its own process tree: servers, load generators), so the
+All seven start at once (each as its own process tree: servers, load generators), so the
 whole module takes about as long as the slowest one. Their timings mean nothing here;
 what is checked is that each exits 0, prints its figures, and reports 0 lost and
 0 duplicated deliveries and a clean store check where it posts.
@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SCRIPTS = ("fanout", "saturation", "one_room", "capacity", "http_api", "history")
+SCRIPTS = ("fanout", "saturation", "one_room", "capacity", "http_api", "history", "ingest")
 TIMEOUT = 110
 
 
@@ -149,3 +149,15 @@ def test_history_short_run_pages_fifty_messages_on_both_databases(runs) -> None:
             assert figures["errors"] == 0
             assert figures["messages_per_page"] > 40
             assert figures["p99_ms"] > 0
+
+
+def test_ingest_short_run_commits_in_groups_and_stores_every_acknowledged_post(runs) -> None:
+    run = finished(runs, "ingest")
+    result = run.result()
+    for kind in ("counterline", "baseline"):
+        figures = result[kind]
+        assert figures["acknowledged"] > 0
+        assert figures["store_ok"] is True
+    assert result["baseline"]["posts_per_commit"] == 1.0
+    assert result["counterline"]["posts_per_commit"] > 1.0
+    assert "0 missing, 0 duplicated, 0 extra, 0 mismatched" in run.output

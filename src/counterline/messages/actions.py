@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from counterline.accounts.models import User
@@ -54,60 +57,113 @@ def posted_event(message: StoredMessage) -> MessagePosted:
     return MessagePosted(room_id=message.room_id, message=full.model_dump(mode="json"))
 
 
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """A message as its author sent it, before it is on the record."""
+
+    author: User
+    room_id: int
+    body: str
+    client_id: str
+    client_ip: str
+
+
+Posted = tuple[MessageOut, bool]
+
+
 async def post_message(
     unit: Unit, author: User, room_id: int, body: str, client_id: str, client_ip: str
-) -> tuple[MessageOut, bool]:
+) -> Posted:
     """Store a message on the record. Returns it and whether it is new.
 
     Idempotent on (author, client_id): a retry returns the stored message unchanged.
     """
+    (outcome,) = await post_messages(unit, [Draft(author, room_id, body, client_id, client_ip)])
+    if isinstance(outcome, UserError):
+        raise outcome
+    return outcome
+
+
+async def post_messages(unit: Unit, drafts: Sequence[Draft]) -> list[Posted | UserError]:
+    """Store several messages in the unit's transaction, ids in the order given: one
+    membership query and one insert for all of them. Each draft is answered on its own,
+    as ``post_message`` would: a draft the user got wrong gets its error and writes
+    nothing."""
+    outcomes: list[Posted | UserError | None] = [None] * len(drafts)
+    checked: list[Draft] = []
+    for index, draft in enumerate(drafts):
+        try:
+            checked.append(replace(draft, body=check_body(draft.body)))
+        except UserError as error:
+            checked.append(draft)
+            outcomes[index] = error
     # The branch comes from the database, not the request's (possibly cached) identity:
     # a clerk moved a second ago posts from her new branch.
-    branch = await queries.find_author_branch_in_room(unit.session, room_id, author.id)
-    if branch is None:
-        raise NotFound(NOT_A_MEMBER)
-    body = check_body(body)
+    branches = await queries.find_author_branches_in_rooms(
+        unit.session, ((draft.room_id, draft.author.id) for draft in checked)
+    )
+    rows: dict[int, dict[str, Any]] = {}
+    for index, draft in enumerate(checked):
+        branch = branches.get((draft.room_id, draft.author.id))
+        if outcomes[index] is None and branch is None:
+            outcomes[index] = NotFound(NOT_A_MEMBER)
+        elif outcomes[index] is None and branch is not None:
+            rows[index] = _row(draft, branch[0])
     await queries.serialise_writers(unit.session)
-    branch_id, branch_name = branch
-    row = {
-        "room_id": room_id,
-        "author_id": author.id,
+    new_ids = await queries.insert_unless_posted(unit.session, list(rows.values()))
+    stored = []
+    for index, row in rows.items():
+        draft = checked[index]
+        message_id = new_ids.pop((draft.author.id, draft.client_id), None)
+        if message_id is None:
+            outcomes[index] = await _already_posted(unit, draft)
+            continue
+        branch_id, branch_name = branches[draft.room_id, draft.author.id]
+        message = StoredMessage(
+            id=message_id,
+            room_id=draft.room_id,
+            client_id=draft.client_id,
+            client_ip=draft.client_ip,
+            body=draft.body,
+            body_html=row["body_html"],
+            created_at=row["created_at"],
+            author_id=draft.author.id,
+            author_username=draft.author.username,
+            author_display_name=draft.author.display_name,
+            branch_id=branch_id,
+            branch_name=branch_name,
+        )
+        stored.append(message)
+        outcomes[index] = (message_out(message, staff=draft.author.sees_client_ips), True)
+    for message in sorted(stored, key=lambda message: message.id):
+        unit.emit(posted_event(message))
+    return cast(list[Posted | UserError], outcomes)
+
+
+def _row(draft: Draft, branch_id: int) -> dict[str, Any]:
+    return {
+        "room_id": draft.room_id,
+        "author_id": draft.author.id,
         "author_branch_id": branch_id,
-        "client_id": client_id,
-        "client_ip": client_ip,
-        "body": body,
-        "body_html": render_body(body),
+        "client_id": draft.client_id,
+        "client_ip": draft.client_ip,
+        "body": draft.body,
+        "body_html": render_body(draft.body),
         "created_at": utcnow(),
     }
-    message_id = await queries.insert_unless_posted(unit.session, row)
-    if message_id is None:
-        return await _already_posted(unit, author, room_id, body, client_id), False
-    message = StoredMessage(
-        id=message_id,
-        room_id=room_id,
-        client_id=client_id,
-        client_ip=client_ip,
-        body=body,
-        body_html=row["body_html"],
-        created_at=row["created_at"],
-        author_id=author.id,
-        author_username=author.username,
-        author_display_name=author.display_name,
-        branch_id=branch_id,
-        branch_name=branch_name,
-    )
-    unit.emit(posted_event(message))
-    return message_out(message, staff=author.sees_client_ips), True
 
 
-async def _already_posted(
-    unit: Unit, author: User, room_id: int, body: str, client_id: str
-) -> MessageOut:
-    existing = await queries.find_by_client_id(unit.session, author.id, client_id)
-    assert existing is not None
-    if existing.room_id != room_id or existing.body != body:
-        raise UserError(N_("This client id was already used for another message."), status_code=409)
-    return message_out(existing, staff=author.sees_client_ips)
+async def _already_posted(unit: Unit, draft: Draft) -> Posted | UserError:
+    """A retry (or a second draft with the same client id): the stored message, if it is
+    the same message."""
+    existing = await queries.find_by_client_id(unit.session, draft.author.id, draft.client_id)
+    if existing is None:
+        raise RuntimeError("a client id conflicted but its message is not there")
+    if existing.room_id != draft.room_id or existing.body != draft.body:
+        return UserError(
+            N_("This client id was already used for another message."), status_code=409
+        )
+    return message_out(existing, staff=draft.author.sees_client_ips), False
 
 
 async def list_messages(

@@ -1,13 +1,16 @@
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, select, text
+from sqlalchemy import Select, bindparam, select, text, tuple_
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.sql.dml import ReturningInsert
 
 from counterline.accounts.models import User
 from counterline.branches.models import Branch
@@ -87,37 +90,48 @@ async def release_posting_order(connection: AsyncConnection) -> None:
     await connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": POSTING_ORDER_LOCK})
 
 
-async def find_author_branch_in_room(
-    db: AsyncSession, room_id: int, author_id: int
-) -> tuple[int, str] | None:
-    """The id and name of the author's branch as it is now, if the author is a member
-    of the room."""
-    row = (
-        await db.execute(
-            select(Branch.id, Branch.name)
-            .select_from(Membership)
-            .join(User, User.id == Membership.user_id)
-            .join(Branch, Branch.id == User.branch_id)
-            .where(Membership.room_id == room_id, Membership.user_id == author_id)
-        )
-    ).first()
-    return None if row is None else (row.id, row.name)
+# The post path's statements are built once (building one costs more than running it)
+# and run on the session's connection as Core statements with bound parameters.
+_AUTHOR_BRANCHES_IN_ROOMS = (
+    select(Membership.room_id, Membership.user_id, Branch.id, Branch.name)
+    .join(User, User.id == Membership.user_id)
+    .join(Branch, Branch.id == User.branch_id)
+    .where(tuple_(Membership.room_id, Membership.user_id).in_(bindparam("pairs", expanding=True)))
+)
 
 
-async def insert_unless_posted(db: AsyncSession, values: dict[str, Any]) -> int | None:
-    """Insert a message row and return its id; None when its author already used its
-    client id (a retry), in which case nothing is written."""
-    dialect = db.bind.dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    statement = (
-        insert(Message)
-        .values(values)
-        .on_conflict_do_nothing(index_elements=[Message.author_id, Message.client_id])
-        .returning(Message.id)
-    )
-    # Core on the session's connection: the ORM's bulk-insert machinery is not needed.
+async def find_author_branches_in_rooms(
+    db: AsyncSession, pairs: Iterable[tuple[int, int]]
+) -> dict[tuple[int, int], tuple[int, str]]:
+    """For each (room id, author id) where the author is a member of the room: the id and
+    name of the author's branch as it is now."""
     connection = await db.connection()
-    return await connection.scalar(statement)
+    result = await connection.execute(_AUTHOR_BRANCHES_IN_ROOMS, {"pairs": list(set(pairs))})
+    return {(room_id, user_id): (branch_id, name) for room_id, user_id, branch_id, name in result}
+
+
+@cache
+def _insert_unless_posted(dialect: str) -> ReturningInsert[tuple[int, int, str]]:
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    messages = Message.__table__
+    return (
+        insert(messages)
+        .on_conflict_do_nothing(index_elements=[messages.c.author_id, messages.c.client_id])
+        .returning(messages.c.id, messages.c.author_id, messages.c.client_id)
+    )
+
+
+async def insert_unless_posted(
+    db: AsyncSession, rows: Sequence[dict[str, Any]]
+) -> dict[tuple[int, str], int]:
+    """Insert message rows (ids in the order given) and return the new ids by (author id,
+    client id). A row whose author already used its client id (a retry) writes nothing
+    and is not in the answer."""
+    if not rows:
+        return {}
+    connection = await db.connection()
+    result = await connection.execute(_insert_unless_posted(db.bind.dialect.name), rows)
+    return {(author_id, client_id): row_id for row_id, author_id, client_id in result}
 
 
 async def find_by_client_id(

@@ -20,22 +20,16 @@ from dataclasses import dataclass
 from counterline.accounts.models import User
 from counterline.db import Unit
 from counterline.errors import UserError
-from counterline.messages.actions import post_message
-from counterline.messages.schemas import MessageOut
+from counterline.messages.actions import Draft, Posted, post_messages
 
 log = logging.getLogger(__name__)
 
-MAX_GROUP = 200
-Posted = tuple[MessageOut, bool]
+MAX_GROUP = 100
 
 
 @dataclass(slots=True)
 class PendingPost:
-    author: User
-    room_id: int
-    body: str
-    client_id: str
-    client_ip: str
+    draft: Draft
     answer: asyncio.Future[Posted]
 
 
@@ -76,7 +70,8 @@ class PostWriter:
     ) -> Posted:
         """Store a message (see ``actions.post_message``) once its group has committed."""
         answer: asyncio.Future[Posted] = asyncio.get_running_loop().create_future()
-        self._waiting.append(PendingPost(author, room_id, body, client_id, client_ip, answer))
+        draft = Draft(author, room_id, body, client_id, client_ip)
+        self._waiting.append(PendingPost(draft, answer))
         self._wake.set()
         return await answer
 
@@ -115,18 +110,8 @@ class PostWriter:
         """Every post of the group in one transaction. A post the user got wrong (not a
         member, empty, a reused client id) is answered with its error; it wrote nothing,
         so the others still commit."""
-        answers: list[Posted | UserError] = []
         async with self._open_group() as unit:
-            for p in group:
-                try:
-                    posted = await post_message(
-                        unit, p.author, p.room_id, p.body, p.client_id, p.client_ip
-                    )
-                except UserError as error:
-                    answers.append(error)
-                else:
-                    answers.append(posted)
-        return answers
+            return await post_messages(unit, [pending.draft for pending in group])
 
 
 def _settle(answer: asyncio.Future[Posted], outcome: Posted | BaseException) -> None:

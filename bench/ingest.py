@@ -1,0 +1,162 @@
+"""Durable ingest: 1,000 clerks in 50 branch rooms all posting at once, each the moment her
+previous post was acknowledged, for 20 s. Posts go through Counterline's post writer (the
+post action, group commit, events published to the hub) in one process, without HTTP
+(``bench.http_api`` measures one process's HTTP posting). A post counts when its
+transaction has committed; afterwards every acknowledged post is checked in the database
+by id, body and room. Baseline, same run: the same posts stored one transaction each
+(groups of one, as before group commit).
+
+    .venv/bin/python -m bench.ingest            # full: 1,000 clerks, 20 s each
+    .venv/bin/python -m bench.ingest --short    # CI: 100 clerks, 1 s each
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+
+from bench.fanout import prepared
+from bench.harness import MachineMeter, arguments, emit_json, header, latency_summary, report
+from bench.manifest import BenchUser
+from bench.seed import Shape
+from bench.sender import Post, body_of, client_id
+from bench.targets import check_store
+from counterline.accounts.models import User
+from counterline.config import Settings
+from counterline.messages.writer import MAX_GROUP, PostWriter
+from counterline.services import Services
+
+KINDS = {"counterline": MAX_GROUP, "baseline": 1}  # largest group per commit
+TARGET_PER_SECOND = 2_000
+
+
+async def clerk(
+    writer: PostWriter, author: User, room_id: int, sequences: Any, until: float, done: list[Post]
+) -> None:
+    """Post, wait for the acknowledgement, post again, until the time is up."""
+    while time.perf_counter() < until:
+        seq = next(sequences)
+        post = Post(seq, 0.0, room_id, "", sent_at=time.perf_counter())
+        message, _ = await writer.post(author, room_id, body_of(seq), client_id(seq), "10.9.8.7")
+        post.acked_at, post.status, post.message_id = time.perf_counter(), 201, message.id
+        done.append(post)
+
+
+async def ingest(database_url: str, clerks: Sequence[BenchUser], seconds: float, group: int) -> Any:
+    services = Services.from_settings(Settings(database_url=database_url))
+    await services.start()
+    groups: list[int] = []
+    writer = PostWriter(services.posting, max_group=group, on_group=groups.append)
+    writer.start()
+    try:
+        async with services.reading() as unit:
+            found = await unit.session.scalars(
+                select(User).where(User.id.in_([c.id for c in clerks]))
+            )
+            users = {user.id: user for user in found}
+        sequences = iter(range(1, 10**9))
+        done: list[Post] = []
+        cpu0, wall0 = time.process_time(), time.perf_counter()
+        with MachineMeter() as machine:
+            until = wall0 + seconds
+            await asyncio.gather(
+                *(
+                    clerk(writer, users[c.id], c.branch_room_id, sequences, until, done)
+                    for c in clerks
+                )
+            )
+        wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+    finally:
+        await writer.stop()
+        await services.stop()
+    return done, groups, wall, cpu, machine.cores
+
+
+def measure(args: Any, kind: str) -> tuple[dict[str, Any], bool]:
+    shape = Shape(args.branches, args.clerks)
+    with prepared(args, f"ingest-{kind}", shape) as (_run_dir, provisioned):
+        clerks = provisioned.manifest.users
+        done, groups, wall, cpu, machine_cores = asyncio.run(
+            ingest(provisioned.database_url, clerks, args.duration, KINDS[kind])
+        )
+        store = check_store(provisioned.database_url, done)
+    rate = len(done) / wall
+    figures = {
+        "clerks": len(clerks),
+        "rooms": len({c.branch_room_id for c in clerks}),
+        "acknowledged": len(done),
+        "per_second": round(rate),
+        "ack": latency_summary([p.acked_at - p.sent_at for p in done]),
+        "commits": len(groups),
+        "posts_per_commit": round(len(done) / max(1, len(groups)), 1),
+        "cpu_us_per_post": round(cpu / max(1, len(done)) * 1e6, 1),
+        "process_cores": round(cpu / wall, 2),
+        "machine_cores": round(machine_cores, 2),
+        "store_ok": store.ok,
+        "store": store.line(),
+    }
+    return figures, store.ok
+
+
+def main() -> None:
+    parser = arguments(__doc__.split("\n")[0])
+    parser.add_argument("--duration", type=float, default=20.0, help="seconds of posting")
+    parser.add_argument("--branches", type=int, default=50)
+    parser.add_argument("--clerks", type=int, default=20, help="clerks per branch")
+    args = parser.parse_args()
+    if args.short:
+        args.duration, args.branches, args.clerks = 1.0, 5, 20
+    header("durable ingest: every clerk posting at once, group commit")
+    results: dict[str, Any] = {}
+    rows: list[tuple[str, str]] = []
+    clean = True
+    for kind in ("baseline", "counterline"):
+        figures, ok = measure(args, kind)
+        clean = clean and ok
+        results[kind] = figures
+        ack = figures["ack"]
+        label = f"{kind} (groups of up to {KINDS[kind]})"
+        rows += [
+            (
+                label,
+                f"{figures['per_second']:,} posts/s committed, {figures['clerks']} clerks "
+                f"in {figures['rooms']} rooms, {figures['acknowledged']:,} posts",
+            ),
+            (
+                f"{kind}: acknowledgement",
+                f"p50 {ack['p50_ms']} ms  p99 {ack['p99_ms']} ms  max {ack['max_ms']} ms",
+            ),
+            (
+                f"{kind}: commits",
+                f"{figures['commits']:,} ({figures['posts_per_commit']} posts per commit)",
+            ),
+            (
+                f"{kind}: CPU",
+                f"{figures['cpu_us_per_post']} µs per post in this process "
+                f"({figures['process_cores']} cores); machine {figures['machine_cores']} cores "
+                "busy (the database server's share is in there on PostgreSQL)",
+            ),
+            (f"{kind}: store check", figures["store"]),
+        ]
+    ours, base = results["counterline"]["per_second"], results["baseline"]["per_second"]
+    verdict = "met" if ours >= TARGET_PER_SECOND else "MISSED"
+    rows.append(
+        (
+            "ratio (group commit / a commit per post)",
+            f"{ours / max(base, 1):.2f}x; target >= {TARGET_PER_SECOND:,} posts/s: {verdict}",
+        )
+    )
+    report(rows)
+    emit_json("ingest", results)
+    if not clean:
+        print("FAILED: the store check found missing, duplicated, extra or mismatched posts")
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

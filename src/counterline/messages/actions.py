@@ -14,7 +14,7 @@ from counterline.messages import queries
 from counterline.messages.events import MessagePosted
 from counterline.messages.queries import StoredMessage
 from counterline.messages.rendering import render_body
-from counterline.messages.schemas import AuthorOut, BranchRef, MessageOut, MessagePage
+from counterline.messages.schemas import MessageOut, MessagePage
 from counterline.rooms.actions import NOT_A_MEMBER, check_member
 
 MAX_BODY_LENGTH = 10_000
@@ -35,20 +35,24 @@ def check_body(body: str) -> str:
 
 
 def message_out(message: StoredMessage, *, staff: bool) -> MessageOut:
-    return MessageOut(
-        id=message.id,
-        room_id=message.room_id,
-        client_id=message.client_id,
-        author=AuthorOut(
-            id=message.author_id,
-            username=message.author_username,
-            display_name=message.author_display_name,
-        ),
-        branch=BranchRef(id=message.branch_id, name=message.branch_name),
-        body=message.body,
-        body_html=message.body_html,
-        created_at=message.created_at,
-        client_ip=message.client_ip if staff else None,
+    # Validated from a dict: pydantic's core does that faster than model_construct, and
+    # pages of history build fifty of these per request.
+    return MessageOut.model_validate(
+        {
+            "id": message.id,
+            "room_id": message.room_id,
+            "client_id": message.client_id,
+            "author": {
+                "id": message.author_id,
+                "username": message.author_username,
+                "display_name": message.author_display_name,
+            },
+            "branch": {"id": message.branch_id, "name": message.branch_name},
+            "body": message.body,
+            "body_html": message.body_html,
+            "created_at": message.created_at,
+            "client_ip": message.client_ip if staff else None,
+        }
     )
 
 

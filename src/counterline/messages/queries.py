@@ -6,7 +6,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select, text, tuple_
+from sqlalchemy import ColumnElement, Select, bindparam, select, text, tuple_
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -38,29 +38,40 @@ class StoredMessage:
     branch_name: str
 
 
-def _stored() -> Select[Any]:
-    return (
-        select(
-            Message.id,
-            Message.room_id,
-            Message.client_id,
-            Message.client_ip,
-            Message.body,
-            Message.body_html,
-            Message.created_at,
-            Message.author_id,
-            User.username,
-            User.display_name,
-            Message.author_branch_id,
-            Branch.name,
-        )
-        .join(User, User.id == Message.author_id)
-        .join(Branch, Branch.id == Message.author_branch_id)
+_STORED = (
+    select(
+        Message.id,
+        Message.room_id,
+        Message.client_id,
+        Message.client_ip,
+        Message.body,
+        Message.body_html,
+        Message.created_at,
+        Message.author_id,
+        User.username,
+        User.display_name,
+        Message.author_branch_id,
+        Branch.name,
     )
+    .join(User, User.id == Message.author_id)
+    .join(Branch, Branch.id == Message.author_branch_id)
+)
 
 
-async def _fetch(db: AsyncSession, query: Select[Any]) -> list[StoredMessage]:
-    return [StoredMessage(*row) for row in await db.execute(query)]
+def _stored(*where: ColumnElement[bool], newest_first: bool = False) -> Select[Any]:
+    """Stored messages matching ``where``, in id order, at most ``:limit`` of them."""
+    order = Message.id.desc() if newest_first else Message.id
+    return _STORED.where(*where).order_by(order).limit(bindparam("limit"))
+
+
+async def _fetch(
+    db: AsyncSession, query: Select[Any], parameters: dict[str, Any]
+) -> list[StoredMessage]:
+    """Run a statement built once (below) as Core on the session's connection: reading
+    history is the most frequent request, and building statements costs more than
+    running them."""
+    connection = await db.connection()
+    return [StoredMessage(*row) for row in await connection.execute(query, parameters)]
 
 
 COMMIT_ORDER_LOCK = 7411001
@@ -134,11 +145,29 @@ async def insert_unless_posted(
     return {(author_id, client_id): row_id for row_id, author_id, client_id in result}
 
 
+_BY_CLIENT_ID = _stored(
+    Message.author_id == bindparam("author_id"), Message.client_id == bindparam("client_id")
+)
+_NEWEST = _stored(Message.room_id == bindparam("room_id"), newest_first=True)
+_BEFORE = _stored(
+    Message.room_id == bindparam("room_id"), Message.id < bindparam("before"), newest_first=True
+)
+_AFTER = _stored(Message.room_id == bindparam("room_id"), Message.id > bindparam("after"))
+_SINCE = _stored(Message.room_id == bindparam("room_id"), Message.created_at >= bindparam("since"))
+_MISSED = _stored(
+    Message.id > bindparam("after"),
+    Message.room_id.in_(
+        select(Membership.room_id).where(Membership.user_id == bindparam("user_id"))
+    ),
+)
+_AFTER_ANYWHERE = _stored(Message.id > bindparam("after"))
+
+
 async def find_by_client_id(
     db: AsyncSession, author_id: int, client_id: str
 ) -> StoredMessage | None:
-    query = _stored().where(Message.author_id == author_id, Message.client_id == client_id)
-    found = await _fetch(db, query)
+    parameters = {"author_id": author_id, "client_id": client_id, "limit": 1}
+    found = await _fetch(db, _BY_CLIENT_ID, parameters)
     return found[0] if found else None
 
 
@@ -146,31 +175,28 @@ async def list_before(
     db: AsyncSession, room_id: int, before: int | None, limit: int
 ) -> list[StoredMessage]:
     """The ``limit`` newest messages older than ``before`` (all when None), oldest first."""
-    query = _stored().where(Message.room_id == room_id)
-    if before is not None:
-        query = query.where(Message.id < before)
-    return list(reversed(await _fetch(db, query.order_by(Message.id.desc()).limit(limit))))
+    if before is None:
+        rows = await _fetch(db, _NEWEST, {"room_id": room_id, "limit": limit})
+    else:
+        rows = await _fetch(db, _BEFORE, {"room_id": room_id, "before": before, "limit": limit})
+    return rows[::-1]
 
 
 async def list_after(db: AsyncSession, room_id: int, after: int, limit: int) -> list[StoredMessage]:
-    query = _stored().where(Message.room_id == room_id, Message.id > after)
-    return await _fetch(db, query.order_by(Message.id).limit(limit))
+    return await _fetch(db, _AFTER, {"room_id": room_id, "after": after, "limit": limit})
 
 
 async def list_since_time(
     db: AsyncSession, room_id: int, since: datetime, limit: int
 ) -> list[StoredMessage]:
-    query = _stored().where(Message.room_id == room_id, Message.created_at >= since)
-    return await _fetch(db, query.order_by(Message.id).limit(limit))
+    return await _fetch(db, _SINCE, {"room_id": room_id, "since": since, "limit": limit})
 
 
 async def list_missed(
     db: AsyncSession, user_id: int, after: int, limit: int
 ) -> list[StoredMessage]:
     """Messages after id ``after`` in every room the user is a member of, oldest first."""
-    rooms = select(Membership.room_id).where(Membership.user_id == user_id)
-    query = _stored().where(Message.id > after, Message.room_id.in_(rooms))
-    return await _fetch(db, query.order_by(Message.id).limit(limit))
+    return await _fetch(db, _MISSED, {"user_id": user_id, "after": after, "limit": limit})
 
 
 async def latest_message_id(db: AsyncSession) -> int:
@@ -179,5 +205,4 @@ async def latest_message_id(db: AsyncSession) -> int:
 
 async def list_after_anywhere(db: AsyncSession, after: int, limit: int) -> list[StoredMessage]:
     """Messages after id ``after`` in every room, oldest first (the live-update fallback)."""
-    query = _stored().where(Message.id > after)
-    return await _fetch(db, query.order_by(Message.id).limit(limit))
+    return await _fetch(db, _AFTER_ANYWHERE, {"after": after, "limit": limit})

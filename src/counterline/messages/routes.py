@@ -8,11 +8,12 @@ from fastapi import APIRouter, Query, Response
 from counterline.deps import ClientIp, IdentityDep, ServicesDep
 from counterline.messages import actions
 from counterline.messages.schemas import MessageIn, MessageOut, MessagePage
+from counterline.responses import json_of
 
 router = APIRouter(tags=["messages"])
 
 
-@router.get("/rooms/{room_id}/messages", responses={404: {}})
+@router.get("/rooms/{room_id}/messages", response_model=MessagePage, responses={404: {}})
 async def list_messages(
     room_id: int,
     identity: IdentityDep,
@@ -21,10 +22,10 @@ async def list_messages(
     after: Annotated[int | None, Query(description="Oldest messages newer than this id.")] = None,
     day: Annotated[dt.date | None, Query(description="From the start of this day on.")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> MessagePage:
+) -> Response:
     """A page of a room's history, oldest first. Without options: the newest page."""
     async with services.reading() as unit:
-        return await actions.list_messages(
+        page = await actions.list_messages(
             unit,
             identity.user,
             room_id,
@@ -34,11 +35,13 @@ async def list_messages(
             zone=services.settings.zone,
             limit=limit,
         )
+    return json_of(page)
 
 
 @router.post(
     "/rooms/{room_id}/messages",
     status_code=201,
+    response_model=MessageOut,
     responses={
         200: {"model": MessageOut, "description": "A retry: already stored."},
         400: {},
@@ -53,13 +56,10 @@ async def post_message(
     identity: IdentityDep,
     services: ServicesDep,
     ip: ClientIp,
-    response: Response,
-) -> MessageOut:
+) -> Response:
     """Post a message. Answers only after it is committed; safe to retry with the same client_id."""
     async with services.admit_write():
         message, created = await services.writer.post(
             identity.user, room_id, new.body, new.client_id, ip
         )
-    if not created:
-        response.status_code = 200
-    return message
+    return json_of(message, 201 if created else 200)

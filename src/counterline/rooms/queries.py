@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sqlalchemy import delete, exists, select
+from sqlalchemy import bindparam, delete, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from counterline.rooms.models import Membership, Room, RoomKind, Visibility
@@ -26,9 +26,17 @@ async def find_branch_room(db: AsyncSession, branch_id: int) -> Room | None:
     return await db.scalar(select(Room).where(Room.branch_id == branch_id))
 
 
+_IS_MEMBER = select(
+    exists().where(
+        Membership.room_id == bindparam("room_id"), Membership.user_id == bindparam("user_id")
+    )
+)
+
+
 async def is_member(db: AsyncSession, room_id: int, user_id: int) -> bool:
-    query = select(exists().where(Membership.room_id == room_id, Membership.user_id == user_id))
-    return bool(await db.scalar(query))
+    """Asked before every page of history: a statement built once, run as Core."""
+    connection = await db.connection()
+    return bool(await connection.scalar(_IS_MEMBER, {"room_id": room_id, "user_id": user_id}))
 
 
 async def list_rooms_of(db: AsyncSession, user_id: int) -> list[Room]:

@@ -127,6 +127,7 @@ class Session:
         heartbeat: float = 15,
         settle_timeout: float = 300,
         allow_failed_connects: bool = False,
+        first_seq: int | None = None,
     ) -> None:
         self.settle_timeout = settle_timeout
         self.allow_failed_connects = allow_failed_connects
@@ -138,7 +139,7 @@ class Session:
         self.kind = kind
         self.stack = ExitStack()
         self.receipts: Receipts | None = None
-        self.next_seq = 1 if kind == "counterline" else 500_000_000
+        self.next_seq = first_seq or (1 if kind == "counterline" else 500_000_000)
         self.rng = random.Random(42)
         self.server_pids: list[int] = []
         self.connect: dict[str, Any] = {}
@@ -244,27 +245,18 @@ class Session:
             await poster.close()
 
 
-CROSS_NODE_TARGETS_MS = (2.0, 5.0)  # added p50, p99
-
-
-def cross_node_rows(kind: str, figures: dict[str, Any]) -> list[tuple[str, str]]:
-    """With several nodes: latency to recipients on the post's own node and on the others."""
+def by_node_rows(kind: str, figures: dict[str, Any]) -> list[tuple[str, str]]:
+    """With several nodes: latency to recipients on the post's own node and on the others
+    (over Redis, both go out through the same channel; see one_room for the cost of that)."""
     if "cross_node_latency" not in figures:
         return []
     same, cross = figures["same_node_latency"], figures["cross_node_latency"]
-    added = (cross["p50_ms"] - same["p50_ms"], cross["p99_ms"] - same["p99_ms"])
-    met = all(a <= t for a, t in zip(added, CROSS_NODE_TARGETS_MS, strict=True))
     return [
         (
             f"{kind}: latency by node",
             f"same node p50 {same['p50_ms']} / p99 {same['p99_ms']} ms; "
             f"other node p50 {cross['p50_ms']} / p99 {cross['p99_ms']} ms",
-        ),
-        (
-            f"{kind}: cross-node delivery adds",
-            f"p50 {added[0]:.2f} ms, p99 {added[1]:.2f} ms (target <= 2 / 5 ms: "
-            f"{'met' if met else 'MISSED'})",
-        ),
+        )
     ]
 
 
@@ -292,7 +284,7 @@ def step_rows(kind: str, step: Step, session: Session) -> list[tuple[str, str]]:
             f"p50 {lat['p50_ms']} ms  p90 {lat['p90_ms']} ms  "
             f"p99 {lat['p99_ms']} ms  max {lat['max_ms']} ms",
         ),
-        *cross_node_rows(kind, f),
+        *by_node_rows(kind, f),
         (
             f"{kind}: post ack",
             f"p50 {f['post_ack']['p50_ms']} ms  p99 {f['post_ack']['p99_ms']} ms",

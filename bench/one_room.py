@@ -4,12 +4,18 @@ acknowledgement p50 <= 3 ms, p99 <= 15 ms) and at 250 messages/s for 60 s (targe
 100 ms, nothing lost or duplicated). Latency is post written -> each listener's receipt.
 Baseline, same run: the bare ``websockets`` server broadcasting the same frames.
 
+With ``--nodes 2`` (and Redis), half the listeners are on each node, posts alternate
+between the nodes, and Counterline also runs as one node without Redis on the same
+database: latency to listeners on the other node minus that is what crossing nodes adds
+(target <= 2 ms p50, <= 5 ms p99).
+
     .venv/bin/python -m bench.one_room            # full: 60 s at each rate
     .venv/bin/python -m bench.one_room --short    # CI: 1 s at each rate
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -61,6 +67,41 @@ def against(figures: dict[str, Any], targets: tuple[float | None, float | None])
     return f"p50 {p50} ms{verdict(p50, targets[0])}, p99 {p99} ms{verdict(p99, targets[1])}"
 
 
+ONE_NODE = "counterline, one node"
+
+
+def sessions(args: argparse.Namespace) -> list[tuple[str, argparse.Namespace]]:
+    """What to measure, each with its settings. With several nodes, Counterline also runs
+    as one node without Redis on the same database: the reference for what crossing
+    nodes adds."""
+    chosen = [(kind, args) for kind in targets(args)]
+    if args.nodes > 1 and "counterline" in targets(args):
+        chosen.insert(
+            1, (ONE_NODE, argparse.Namespace(**{**vars(args), "nodes": 1, "redis_url": ""}))
+        )
+    return chosen
+
+
+def crossing_cost_rows(results: dict[str, Any]) -> list[tuple[str, str]]:
+    """Latency to listeners on the other node, against the same posts with one node alone:
+    what Redis and a second process add."""
+    rows = []
+    for phase in PHASES:
+        rate = f"{phase.rate:g}"
+        cross = results["counterline"][rate]["cross_node_latency"]
+        alone = results[ONE_NODE][rate]["latency"]
+        added = (cross["p50_ms"] - alone["p50_ms"], cross["p99_ms"] - alone["p99_ms"])
+        met = added[0] <= 2 and added[1] <= 5
+        rows.append(
+            (
+                f"@{rate}/s: crossing nodes adds (other node vs one node alone)",
+                f"p50 {added[0]:.2f} ms, p99 {added[1]:.2f} ms "
+                f"(target <= 2 / 5 ms: {'met' if met else 'MISSED'})",
+            )
+        )
+    return rows
+
+
 def main() -> None:
     parser = fanout_arguments(__doc__.split("\n")[0])
     parser.add_argument("--duration", type=float, default=60.0, help="seconds at each rate")
@@ -73,10 +114,13 @@ def main() -> None:
     results: dict[str, Any] = {}
     failures = []
     with prepared(args, "one-room", shape) as (run_dir, provisioned):
-        kinds = targets(args)
-        for kind in kinds:
+        for number, (kind, settings) in enumerate(sessions(args)):
             results[kind] = {}
-            with Session(args, run_dir, provisioned, kind, listeners) as session:
+            server = "baseline" if kind == "baseline" else "counterline"
+            first_seq = 1 + number * 100_000_000
+            with Session(
+                settings, run_dir, provisioned, server, listeners, first_seq=first_seq
+            ) as session:
                 for phase in PHASES:
                     rate = phase.rate
                     streams = [(rate, [session.audience.company])]
@@ -113,6 +157,8 @@ def main() -> None:
                     )
                 ]
             )
+    if ONE_NODE in results:
+        report(crossing_cost_rows(results))
     emit_json("one_room", results)
     if failures:
         print(f"FAILED: lost, duplicated, unexpected or failed posts in {failures}")

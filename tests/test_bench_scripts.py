@@ -18,6 +18,9 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import BACKEND, POSTGRES_URL
+from tests.support.databases import PostgresDatabases
+
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPTS = ("fanout", "saturation", "one_room", "capacity", "http_api", "history", "ingest")
 TIMEOUT = 110
@@ -161,3 +164,31 @@ def test_ingest_short_run_commits_in_groups_and_stores_every_acknowledged_post(r
     assert result["baseline"]["posts_per_commit"] == 1.0
     assert result["counterline"]["posts_per_commit"] > 1.0
     assert "0 missing, 0 duplicated, 0 extra, 0 mismatched" in run.output
+
+
+def test_one_room_on_two_nodes_measures_what_crossing_nodes_adds(
+    postgres: PostgresDatabases, redis_url: str
+) -> None:
+    if BACKEND != "postgresql":
+        pytest.skip("multi-node bench runs in the PostgreSQL pass")
+    command = [
+        *("-m", "bench.one_room", "--short", "--no-pin", "--targets", "counterline"),
+        *("--nodes", "2", "--database-url", POSTGRES_URL, "--redis-url", redis_url),
+    ]
+    run = Run(
+        subprocess.Popen(
+            [sys.executable, *command],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            text=True,
+        )
+    ).finish()
+    assert run.process.returncode == 0, run.output
+    result = run.result()
+    for kind in ("counterline", "counterline, one node"):
+        for rate in ("10", "125", "250"):
+            assert_nothing_lost(result[kind][rate])
+    assert result["counterline"]["10"]["cross_node_latency"]["count"] > 0
+    assert "crossing nodes adds (other node vs one node alone)" in run.output

@@ -11,10 +11,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import DateTime, MetaData, event, make_url, text
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -138,13 +140,18 @@ class Unit:
 
 
 @asynccontextmanager
-async def unit_of_work(database: Database, *, write: bool) -> AsyncIterator[Unit]:
+async def unit_of_work(
+    database: Database, *, write: bool, connection: AsyncConnection | None = None
+) -> AsyncIterator[Unit]:
     """Yield a Unit; commit when the block succeeds, roll back when it raises.
 
-    Events queued on the unit are returned to the caller via ``unit.events`` and
-    must be published only after this context has exited cleanly.
+    With ``connection``, the unit runs in that connection's transaction (begun or not)
+    and commits it. Events queued on the unit are returned to the caller via
+    ``unit.events`` and must be published only after this context has exited cleanly.
     """
     factory = database.writers if write else database.readers
+    if connection is not None:
+        factory = partial(factory, bind=connection, join_transaction_mode="control_fully")
     async with factory() as session:
         unit = Unit(session)
         try:

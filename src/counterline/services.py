@@ -9,6 +9,8 @@ from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from counterline.accounts.cache import DirectoryCache, IdentityCache
 from counterline.accounts.events import AccountChanged, SessionEnded
 from counterline.config import Settings
@@ -108,14 +110,18 @@ class Services:
         await self.database.dispose()
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Unit]:
-        """A write transaction; its events are published after it commits.
+    async def transaction(self, connection: AsyncConnection | None = None) -> AsyncIterator[Unit]:
+        """A write transaction (on ``connection``, if given); its events are published
+        after it commits.
 
         On SQLite, writers of this process queue on an asyncio lock rather than in
         SQLite's busy handler, which sleeps instead of waking the next writer.
         """
         started = time.perf_counter()
-        async with self._sqlite_writer, unit_of_work(self.database, write=True) as unit:
+        async with (
+            self._sqlite_writer,
+            unit_of_work(self.database, write=True, connection=connection) as unit,
+        ):
             yield unit
         self.metrics.db_write.observe(time.perf_counter() - started)
         await self.publish(unit.events)
@@ -133,13 +139,15 @@ class Services:
                 async with self.transaction() as unit:
                     yield unit
                 return
-            async with self.database.engine.connect() as order:
-                await hold_posting_order(order)
+            # One connection holds the order and runs the transaction: a pool checkout
+            # and a BEGIN fewer per group than a connection for each.
+            async with self.database.engine.connect() as connection:
+                await hold_posting_order(connection)
                 try:
-                    async with self.transaction() as unit:
+                    async with self.transaction(connection) as unit:
                         yield unit
                 finally:
-                    await release_posting_order(order)
+                    await release_posting_order(connection)
 
     @asynccontextmanager
     async def admit_write(self) -> AsyncIterator[None]:

@@ -47,7 +47,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         finally:
             await services.stop()
 
-    app = FastAPI(
+    app = CounterlineApp(
         title="Counterline API",
         version=__version__,
         description="The JSON API of Counterline (窗口业务交流平台). Authenticate with the "
@@ -67,10 +67,18 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     _install_error_handlers(app)
 
-    app.add_middleware(StreamEndpoint)
     app.add_middleware(LanguageFromRequest)
     app.add_middleware(SecurityHeaders, hsts=settings.secure_cookies)
     return app
+
+
+class CounterlineApp(FastAPI):
+    """FastAPI with the stream served outside every middleware (``StreamEndpoint``): a tab
+    holds its socket for hours, and each layer it passed through would stay in memory
+    with it, a coroutine and more per socket for the garbage collector to scan."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return StreamEndpoint(super().build_middleware_stack())
 
 
 class LanguageFromRequest:

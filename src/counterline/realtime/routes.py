@@ -21,9 +21,9 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from counterline.deps import find_identity, is_same_origin, services_of
+from counterline.deps import find_identity, is_same_origin, language_of_request, services_of
 from counterline.errors import UserError
-from counterline.i18n import N_, gettext
+from counterline.i18n import N_, current_language, gettext
 from counterline.messages.actions import posted_event
 from counterline.messages.queries import latest_message_id, list_missed
 from counterline.realtime.events import PRESENCE_STREAM, dumps, room_stream, user_stream
@@ -41,11 +41,12 @@ CLOSE_TIMEOUT_SECONDS = 5.0
 
 
 class StreamEndpoint:
-    """Serves ``/api/v1/stream`` from the middleware stack, ahead of the router.
+    """Serves ``/api/v1/stream`` ahead of the middlewares and the router.
 
     A tab holds its stream for hours. Going through FastAPI's router would keep its
     routing frames, dependency results and exit stacks alive for each open socket
-    (~11 KiB a socket, measured with tracemalloc; see docs/realtime.md).
+    (~11 KiB a socket, measured with tracemalloc; see docs/realtime.md), and each
+    middleware its coroutine.
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -53,7 +54,9 @@ class StreamEndpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket" and scope["path"] == STREAM_PATH:
-            await stream(WebSocket(scope, receive, send))
+            websocket = WebSocket(scope, receive, send)
+            current_language.set(language_of_request(websocket))
+            await stream(websocket)
         else:
             await self.app(scope, receive, send)
 

@@ -62,6 +62,8 @@ def test_tab_catches_up_after_a_server_restart(open_tab, api_user, server, cast:
     api_user("lina").post(cast.company_room_id, "重启前")
     expect(wang.messages).to_have_count(1)
     wang.record_banner()
+    # A reconnect attempt that lands while the server is down is refused; Chromium logs it.
+    wang.expect_console_error(r"WebSocket connection to .*/api/v1/stream.* failed")
 
     server.restart()
     li: ApiUser = api_user("lina")

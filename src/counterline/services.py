@@ -33,6 +33,7 @@ from counterline.realtime.broker import Broker, make_broker
 from counterline.realtime.events import Envelope, Event
 from counterline.realtime.hub import Hub
 from counterline.sqlite_inline import WalCheckpointer
+from counterline.tasks import stop_task
 
 SWEEP_INTERVAL_SECONDS = 5.0
 SOCKETS_PER_BATCH_SECOND = 10_000
@@ -98,10 +99,7 @@ class Services:
     async def stop(self) -> None:
         await self.writer.stop()
         for task in (self._sweeper, self._checkpointer):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            await stop_task(task)
         for connection in self.hub.connections():
             connection.close(1001)
         await self.presence.stop()
@@ -128,12 +126,12 @@ class Services:
 
     @asynccontextmanager
     async def posting(self) -> AsyncIterator[Unit]:
-        """A write transaction that posts messages (a group of them: ``self.writer``).
-        One at a time in this process, from
-        before the insert until its events are published: a commit can return after a
-        later one has (SQLite checkpoints, PostgreSQL replies), and message.posted must
-        leave in id order, or a client resuming from the last id it saw would miss one.
-        On PostgreSQL the order holds across nodes too (see docs/realtime.md)."""
+        """A write transaction that posts a group of messages (``self.writer``). One group
+        at a time in this process, from before the insert until its events are published:
+        a commit can return after a later one has (SQLite checkpoints, PostgreSQL
+        replies), and message.posted must leave in id order, or a client resuming from the
+        last id it saw would miss one. On PostgreSQL the order holds across nodes too (see
+        docs/realtime.md)."""
         async with self._posting:
             if self.database.dialect != "postgresql":
                 async with self.transaction() as unit:

@@ -108,10 +108,12 @@ async def post_messages(unit: Unit, drafts: Sequence[Draft]) -> list[Posted | Us
     )
     rows: dict[int, dict[str, Any]] = {}
     for index, draft in enumerate(checked):
+        if outcomes[index] is not None:
+            continue
         branch = branches.get((draft.room_id, draft.author.id))
-        if outcomes[index] is None and branch is None:
+        if branch is None:
             outcomes[index] = NotFound(NOT_A_MEMBER)
-        elif outcomes[index] is None and branch is not None:
+        else:
             rows[index] = _row(draft, branch[0])
     await queries.serialise_writers(unit.session)
     new_ids = await queries.insert_unless_posted(unit.session, list(rows.values()))
@@ -122,21 +124,8 @@ async def post_messages(unit: Unit, drafts: Sequence[Draft]) -> list[Posted | Us
         if message_id is None:
             outcomes[index] = await _already_posted(unit, draft)
             continue
-        branch_id, branch_name = branches[draft.room_id, draft.author.id]
-        message = StoredMessage(
-            id=message_id,
-            room_id=draft.room_id,
-            client_id=draft.client_id,
-            client_ip=draft.client_ip,
-            body=draft.body,
-            body_html=row["body_html"],
-            created_at=row["created_at"],
-            author_id=draft.author.id,
-            author_username=draft.author.username,
-            author_display_name=draft.author.display_name,
-            branch_id=branch_id,
-            branch_name=branch_name,
-        )
+        branch_name = branches[draft.room_id, draft.author.id][1]
+        message = _on_record(draft, message_id, row, branch_name)
         stored.append(message)
         outcomes[index] = (message_out(message, staff=draft.author.sees_client_ips), True)
     for message in sorted(stored, key=lambda message: message.id):
@@ -155,6 +144,26 @@ def _row(draft: Draft, branch_id: int) -> dict[str, Any]:
         "body_html": render_body(draft.body),
         "created_at": utcnow(),
     }
+
+
+def _on_record(
+    draft: Draft, message_id: int, row: dict[str, Any], branch_name: str
+) -> StoredMessage:
+    """The message as the record now holds it (the row just inserted, with names)."""
+    return StoredMessage(
+        id=message_id,
+        room_id=draft.room_id,
+        client_id=draft.client_id,
+        client_ip=draft.client_ip,
+        body=draft.body,
+        body_html=row["body_html"],
+        created_at=row["created_at"],
+        author_id=draft.author.id,
+        author_username=draft.author.username,
+        author_display_name=draft.author.display_name,
+        branch_id=row["author_branch_id"],
+        branch_name=branch_name,
+    )
 
 
 async def _already_posted(unit: Unit, draft: Draft) -> Posted | UserError:

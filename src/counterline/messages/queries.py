@@ -92,8 +92,9 @@ POSTING_ORDER_LOCK = 7411002
 
 
 async def hold_posting_order(connection: AsyncConnection) -> None:
-    """Across PostgreSQL nodes: one post at a time from insert until its event is published,
-    so message.posted events reach Redis in id order. Session-level: it outlives the commit."""
+    """Across PostgreSQL nodes: one group of posts at a time from insert until its events are
+    published, so message.posted events reach Redis in id order. Session-level: it outlives
+    the commit."""
     await connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": POSTING_ORDER_LOCK})
 
 

@@ -10,7 +10,6 @@ waits for company. A post is acknowledged only after its group has committed.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import deque
 from collections.abc import Callable
@@ -21,10 +20,12 @@ from counterline.accounts.models import User
 from counterline.db import Unit
 from counterline.errors import UserError
 from counterline.messages.actions import Draft, Posted, post_messages
+from counterline.tasks import stop_task
 
 log = logging.getLogger(__name__)
 
 MAX_GROUP = 100
+STOPPING = "the server is stopping"
 
 
 @dataclass(slots=True)
@@ -58,12 +59,9 @@ class PostWriter:
         self._task = asyncio.create_task(self._run())
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await stop_task(self._task)
         while self._waiting:
-            _settle(self._waiting.popleft().answer, RuntimeError("the server is stopping"))
+            _settle(self._waiting.popleft().answer, RuntimeError(STOPPING))
 
     async def post(
         self, author: User, room_id: int, body: str, client_id: str, client_ip: str
@@ -86,7 +84,7 @@ class PostWriter:
                     await self._write(group)
                 except asyncio.CancelledError:
                     for pending in group:
-                        _settle(pending.answer, RuntimeError("the server is stopping"))
+                        _settle(pending.answer, RuntimeError(STOPPING))
                     raise
 
     async def _write(self, group: list[PendingPost]) -> None:

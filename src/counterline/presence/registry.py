@@ -16,6 +16,8 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
+from counterline.tasks import stop_task
+
 log = logging.getLogger(__name__)
 NODE_BEAT_SECONDS = 10.0
 NODE_DEAD_AFTER_SECONDS = 30.0
@@ -146,10 +148,7 @@ class RedisRegistry:
         self._beat = asyncio.create_task(self._keep_beating())
 
     async def stop(self) -> None:
-        if self._beat is not None:
-            self._beat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._beat
+        await stop_task(self._beat)
         with contextlib.suppress(Exception):
             await self.redis.hdel(f"{PREFIX}:nodes", self.node)
         await self.redis.aclose()

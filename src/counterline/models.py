@@ -1,17 +1,20 @@
 """Import every table so the metadata is complete (Alembic, tests)."""
 
-from counterline.accounts.models import ApiToken, LoginAttempt, Session, User
+from counterline.accounts.models import ApiToken, KnownAddress, LoginAttempt, Session, User
 from counterline.audit.models import AuditEntry
 from counterline.branches.models import Branch
 from counterline.db import Base
 from counterline.messages.models import Message
 from counterline.rooms.models import Membership, Room
+from counterline.streams.models import AccessChange
 
 __all__ = [
+    "AccessChange",
     "ApiToken",
     "AuditEntry",
     "Base",
     "Branch",
+    "KnownAddress",
     "LoginAttempt",
     "Membership",
     "Message",

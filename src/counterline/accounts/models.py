@@ -59,6 +59,7 @@ class ApiToken(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(100), default="")
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
@@ -77,3 +78,16 @@ class LoginAttempt(Base):
     username: Mapped[str] = mapped_column(String(64))
     client_ip: Mapped[str] = mapped_column(String(45))
     at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class KnownAddress(Base):
+    """An address a user has logged in from: login throttling spares the pair, so one
+    guesser behind a branch's NAT cannot lock its clerks out."""
+
+    __tablename__ = "known_addresses"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    client_ip: Mapped[str] = mapped_column(String(45), primary_key=True)
+    last_login_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

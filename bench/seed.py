@@ -102,7 +102,7 @@ async def _seed(services: Services, shape: Shape) -> Manifest:
                 role=Role.admin,
                 password=PASSWORD,
             )
-            token = await account_actions.create_api_token(unit, admin)
+            token, _ = await account_actions.create_api_token(unit, admin)
             head_room = await _branch_room_id(unit, head.id)
             bench_admin = BenchUser(admin.id, admin.username, token, head_room)
             admin_id = admin.id
@@ -119,7 +119,7 @@ async def _seed(services: Services, shape: Shape) -> Manifest:
                         role=Role.clerk,
                         password=PASSWORD,
                     )
-                    token = await account_actions.create_api_token(unit, user)
+                    token, _ = await account_actions.create_api_token(unit, user)
                     users.append(BenchUser(user.id, user.username, token, room_id))
     manifest = Manifest(company_room_id=company.id, admin=bench_admin, users=users)
     for name, size in shape.topic_rooms:

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -17,20 +15,11 @@ import pytest
 
 from tests.cast import PASSWORD
 from tests.conftest import BACKEND
+from tests.support.cli import COUNTERLINE, cli_environment
 from tests.support.databases import PostgresDatabases
 from tests.support.live import free_port
 
-COUNTERLINE = str(Path(sys.executable).parent / "counterline")
 BRANCH = "城北营业厅"
-
-
-def cli_environment(database_url: str) -> dict[str, str]:
-    """The caller's environment without its Counterline settings, plus the database."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("COUNTERLINE_")}
-    env["PYTHONUNBUFFERED"] = "1"
-    if database_url:
-        env["COUNTERLINE_DATABASE_URL"] = database_url
-    return env
 
 
 @dataclass

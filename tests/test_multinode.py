@@ -13,8 +13,9 @@ import httpx
 import pytest
 
 from counterline.config import Settings
-from tests.cast import Cast
+from tests.cast import CHENGBEI, HUAQIAO, Cast
 from tests.conftest import BACKEND, IN_CI
+from tests.support.cli import run_cli
 from tests.support.clients import Client, Stream, open_stream
 from tests.support.databases import PostgresDatabases, build_template
 from tests.support.nodes import Node, RedisServer
@@ -280,3 +281,23 @@ async def test_logging_out_on_one_node_ends_the_session_on_the_other_at_once(
 
 async def session_refused(client: httpx.AsyncClient) -> bool:
     return (await client.get("/api/v1/session")).status_code == 401
+
+
+async def test_clerk_moved_by_the_cli_leaves_her_old_room_on_every_node(
+    cluster: Cluster, clients: Any
+) -> None:
+    """The CLI's events reach no node; the access-change feed reaches them all."""
+    first, second = cluster.start_node(), cluster.start_node()
+    wang = await clients(first, "wangfang")
+    streams = [
+        await open_stream(node.ws_url, cookie=wang.session_cookie) for node in (first, second)
+    ]
+    for stream in streams:
+        await stream.next("ready")
+    await run_cli(
+        cluster.database_url, cluster.directory, "user", "move", "wangfang", "--branch", HUAQIAO
+    )
+    for stream in streams:
+        left = await stream.next("room.left", timeout=5)
+        assert left["room_id"] == cluster.cast.branch_room_ids[CHENGBEI]
+        await stream.close()

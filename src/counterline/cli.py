@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import click
 
 from counterline.accounts import actions as accounts
+from counterline.accounts import queries as account_queries
 from counterline.accounts.models import Role
 from counterline.accounts.secrets import generate_password
 from counterline.bootstrap import ensure_first_admin
@@ -216,6 +217,61 @@ def user_move(ctx: click.Context, username: str, branch_name: str) -> None:
     click.echo(f"Moved {username} to {branch_name}.")
 
 
+@user.command("unlock")
+@click.argument("username")
+@click.pass_context
+def user_unlock(ctx: click.Context, username: str) -> None:
+    """Forget USERNAME's failed logins, so no address has to wait before trying again."""
+
+    async def work(unit: Unit) -> int:
+        target = await accounts.get_user_named(unit, username)
+        return await accounts.unlock_user(unit, target, actor_id=None)
+
+    cleared = _in_transaction(_settings(ctx), work)
+    click.echo(f"Unlocked {username} ({cleared} failed logins forgotten).")
+
+
+@user.command("role")
+@click.argument("username")
+@click.argument("role", type=click.Choice([r.value for r in Role]))
+@click.pass_context
+def user_role(ctx: click.Context, username: str, role: str) -> None:
+    """Give USERNAME another role; their open tabs follow within seconds."""
+
+    async def work(unit: Unit) -> None:
+        target = await accounts.get_user_named(unit, username)
+        await accounts.change_role(unit, target, Role(role), actor_id=None)
+
+    _in_transaction(_settings(ctx), work)
+    click.echo(f"{username} is now {role}.")
+
+
+@user.command("deactivate")
+@click.argument("username")
+@click.pass_context
+def user_deactivate(ctx: click.Context, username: str) -> None:
+    """Deactivate USERNAME: logged out everywhere, API tokens revoked, history kept."""
+    _set_active(ctx, username, active=False)
+    click.echo(f"Deactivated {username}; their sessions and API tokens are ended.")
+
+
+@user.command("reactivate")
+@click.argument("username")
+@click.pass_context
+def user_reactivate(ctx: click.Context, username: str) -> None:
+    """Let a deactivated USERNAME log in again."""
+    _set_active(ctx, username, active=True)
+    click.echo(f"Reactivated {username}.")
+
+
+def _set_active(ctx: click.Context, username: str, *, active: bool) -> None:
+    async def work(unit: Unit) -> None:
+        target = await accounts.get_user_named(unit, username)
+        await accounts.set_active(unit, target, active, actor_id=None)
+
+    _in_transaction(_settings(ctx), work)
+
+
 @main.group()
 def token() -> None:
     """API tokens."""
@@ -223,14 +279,45 @@ def token() -> None:
 
 @token.command("create")
 @click.argument("username")
+@click.option("--label", default="", help="What the token is for (shown by `token list`).")
 @click.pass_context
-def token_create(ctx: click.Context, username: str) -> None:
+def token_create(ctx: click.Context, username: str, label: str) -> None:
     """Print a new API token for USERNAME (send it as `Authorization: Bearer <token>`)."""
 
     async def work(unit: Unit) -> str:
-        return await accounts.create_api_token(unit, await accounts.get_user_named(unit, username))
+        owner = await accounts.get_user_named(unit, username)
+        secret, _ = await accounts.create_api_token(unit, owner, label=label)
+        return secret
 
     click.echo(_in_transaction(_settings(ctx), work))
+
+
+@token.command("list")
+@click.argument("username", required=False)
+@click.pass_context
+def token_list(ctx: click.Context, username: str | None) -> None:
+    """List API tokens (of USERNAME, or everyone's): id, owner, label, created, last used."""
+
+    async def work(unit: Unit) -> list[Any]:
+        owner = await accounts.get_user_named(unit, username) if username else None
+        return list(await account_queries.list_tokens(unit.session, owner.id if owner else None))
+
+    for token_id, owner, label, created_at, last_used_at in _in_transaction(_settings(ctx), work):
+        used = f"{last_used_at:%Y-%m-%d %H:%M}" if last_used_at else "-"
+        click.echo(f"{token_id}\t{owner}\t{label or '-'}\t{created_at:%Y-%m-%d %H:%M}\t{used}")
+
+
+@token.command("revoke")
+@click.argument("token_id", type=click.IntRange(1, 2**63 - 1))
+@click.pass_context
+def token_revoke(ctx: click.Context, token_id: int) -> None:
+    """Revoke API token TOKEN_ID: it stops working and streams opened with it close."""
+
+    async def work(unit: Unit) -> None:
+        await accounts.revoke_api_token(unit, token_id, owner_id=None, actor_id=None)
+
+    _in_transaction(_settings(ctx), work)
+    click.echo(f"Revoked API token {token_id}.")
 
 
 @main.command()

@@ -33,6 +33,7 @@ from counterline.realtime.broker import Broker, make_broker
 from counterline.realtime.events import Envelope, Event
 from counterline.realtime.hub import Hub
 from counterline.sqlite_inline import WalCheckpointer
+from counterline.streams.follower import AccessFollower
 from counterline.tasks import stop_task
 
 SWEEP_INTERVAL_SECONDS = 5.0
@@ -50,8 +51,10 @@ class Services:
     broker: Broker = field(init=False)
     presence: PresenceTracker = field(init=False)
     writer: PostWriter = field(init=False)
+    access: AccessFollower = field(init=False)
     _sweeper: asyncio.Task[None] | None = None
     _checkpointer: asyncio.Task[None] | None = None
+    _follower: asyncio.Task[None] | None = None
     _writes_waiting: int = 0
     _posting: asyncio.Lock = field(default_factory=asyncio.Lock)
     _sqlite_writer: contextlib.AbstractAsyncContextManager[object] = field(init=False)
@@ -72,6 +75,13 @@ class Services:
             else LocalRegistry()
         )
         self.writer = PostWriter(self.posting, on_group=self.metrics.posts_per_commit.observe)
+        self.access = AccessFollower(
+            self.hub,
+            self.reading,
+            self.transaction,
+            on_changed=self._account_changed,
+            poll_seconds=self.settings.access_poll_seconds,
+        )
         self.hub.on_presence = registry.observe
         self.hub.on_account_changed = self._account_changed
         self.presence = PresenceTracker(
@@ -91,6 +101,8 @@ class Services:
         await self.presence.registry.start()
         await self.broker.start()
         self.writer.start()
+        await self.access.start_at_end()
+        self._follower = asyncio.create_task(self.access.run())
         self._sweeper = asyncio.create_task(self._sweep_idle_connections())
         if self.database.sqlite_path is not None:
             checkpointer = WalCheckpointer(self.database.sqlite_path)
@@ -98,7 +110,7 @@ class Services:
 
     async def stop(self) -> None:
         await self.writer.stop()
-        for task in (self._sweeper, self._checkpointer):
+        for task in (self._sweeper, self._checkpointer, self._follower):
             await stop_task(task)
         for connection in self.hub.connections():
             connection.close(1001)

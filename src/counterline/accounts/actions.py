@@ -5,7 +5,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from counterline.accounts import queries
+from counterline.accounts import queries, throttling
 from counterline.accounts.events import AccountChanged, SessionEnded
 from counterline.accounts.models import ApiToken, LoginAttempt, Role, Session, User
 from counterline.accounts.secrets import (
@@ -19,13 +19,11 @@ from counterline.audit.actions import record
 from counterline.branches.models import Branch
 from counterline.branches.queries import find_branch_by_name
 from counterline.db import Unit, utcnow
-from counterline.errors import NotFound, TooManyRequests, Unauthorized, UserError
+from counterline.errors import NotFound, Unauthorized, UserError
 from counterline.i18n import N_
 from counterline.rooms.actions import move_between_branch_rooms, place_in_home_rooms
+from counterline.streams.actions import access_changed
 
-THROTTLE_WINDOW = timedelta(minutes=15)
-MAX_FAILURES_PER_ACCOUNT = 5
-MAX_FAILURES_PER_ADDRESS = 20
 MIN_PASSWORD_LENGTH = 8
 _USERNAME = re.compile(r"^[\w.@-]{2,64}$")
 BAD_LOGIN = N_("Wrong username or password.")
@@ -145,40 +143,48 @@ async def log_in(unit: Unit, username: str, password: str, client_ip: str) -> Lo
     username = unicodedata.normalize("NFKC", username.strip())[:64]
     await queries.serialise_attempts(unit.session, username, client_ip)
     now = utcnow()
-    throttled = await _throttle(unit, username, client_ip, now)
-    if throttled:
-        return LoginResult(error=throttled)
+    tallies = await throttling.tally(unit.session, username, client_ip, now)
+    known = await throttling.is_known_address(unit.session, username, client_ip, now)
+    remaining = throttling.wait(tallies, known, now)
+    if remaining > timedelta(0):
+        return LoginResult(error=throttling.refusal(remaining))
     user = await queries.find_user_by_username(unit.session, username)
     valid = await verify_password(user.password_hash if user else None, password[:256])
     if user is None or not valid or not user.active:
         unit.session.add(LoginAttempt(username=username, client_ip=client_ip, at=now))
         record(unit, "login.failed", target=f"username:{username}", client_ip=client_ip)
+        _record_crossings(unit, tallies, username, client_ip, now)
         return LoginResult(error=Unauthorized(BAD_LOGIN))
-    await queries.clear_failures(unit.session, username)
+    await queries.clear_failures(unit.session, username, client_ip)
+    await queries.remember_address(unit.session, user.id, client_ip, now)
     token, session = await start_session(unit, user, client_ip)
     record(unit, "login.succeeded", actor_id=user.id, target=f"user:{user.id}", client_ip=client_ip)
     return LoginResult(user=user, session_token=token, csrf_token=session.csrf_token)
 
 
-async def _throttle(
-    unit: Unit, username: str, client_ip: str, now: datetime
-) -> TooManyRequests | None:
-    since = now - THROTTLE_WINDOW
-    for limit, key in (
-        (MAX_FAILURES_PER_ACCOUNT, {"username": username}),
-        (MAX_FAILURES_PER_ADDRESS, {"client_ip": client_ip}),
-    ):
-        count, oldest = await queries.failures_since(unit.session, since, **key)
-        if count >= limit and oldest is not None:
-            retry_at = oldest + THROTTLE_WINDOW
-            seconds = max(1, int((retry_at - now).total_seconds()) + 1)
-            minutes = (seconds + 59) // 60
-            return TooManyRequests(
-                N_("Too many failed logins. Try again in %(minutes)s minutes."),
-                retry_after=seconds,
-                minutes=minutes,
-            )
-    return None
+def _record_crossings(
+    unit: Unit, tallies: list[throttling.Tally], username: str, client_ip: str, now: datetime
+) -> None:
+    """Audit each delay this failure starts (once per crossing; refusals are not recorded)."""
+    for rule in throttling.crossed(tallies):
+        until = now + throttling.delay_after(rule.free, rule.free)
+        record(
+            unit,
+            "login.throttled",
+            target=f"username:{username}",
+            client_ip=client_ip,
+            username=username,
+            rule=rule.name,
+            until=until.isoformat(),
+        )
+
+
+async def unlock_user(unit: Unit, user: User, actor_id: int | None) -> int:
+    """Forget the account's failed logins from every address, ending its delays; returns
+    how many failures were forgotten."""
+    cleared = await queries.clear_failures(unit.session, user.username)
+    record(unit, "user.unlocked", actor_id=actor_id, target=f"user:{user.id}", failures=cleared)
+    return cleared
 
 
 async def start_session(unit: Unit, user: User, client_ip: str) -> tuple[str, Session]:
@@ -196,6 +202,7 @@ async def log_out(unit: Unit, session_token: str, client_ip: str) -> None:
     session = await queries.delete_session(unit.session, token_hash(session_token))
     if session is not None:
         unit.emit(SessionEnded(user_id=session.user_id, session_id=session.id))
+        access_changed(unit, session.user_id)
         record(
             unit,
             "logout",
@@ -211,6 +218,7 @@ class Identity:
 
     user: User
     session: Session | None = None
+    token_id: int | None = None
 
     @property
     def csrf_token(self) -> str | None:
@@ -261,21 +269,93 @@ async def identify_by_token(unit: Unit, api_token: str) -> Identity | None:
     found = await queries.find_token_with_user(unit.session, token_hash(api_token))
     if found is None or not found[1].active:
         return None
-    return Identity(user=found[1])
+    return Identity(user=found[1], token_id=found[0].id)
 
 
 async def reload(unit: Unit, identity: Identity) -> Identity:
     """The same identity with its user loaded in this unit, ready to be changed."""
     user = await unit.session.get(User, identity.user.id)
     assert user is not None
-    return Identity(user=user, session=identity.session)
+    return Identity(user=user, session=identity.session, token_id=identity.token_id)
 
 
-async def create_api_token(unit: Unit, user: User, *, actor_id: int | None = None) -> str:
-    token = new_token("cl_")
-    unit.session.add(ApiToken(token_hash=token_hash(token), user_id=user.id))
-    record(unit, "token.created", actor_id=actor_id, target=f"user:{user.id}")
+MAX_TOKEN_LABEL = 100
+
+
+async def create_api_token(
+    unit: Unit, user: User, *, label: str = "", actor_id: int | None = None
+) -> tuple[str, ApiToken]:
+    """A new API token for ``user``: the secret (shown once) and its row."""
+    label = label.strip()
+    if len(label) > MAX_TOKEN_LABEL:
+        raise UserError(N_("A token label has at most %(n)s characters."), n=MAX_TOKEN_LABEL)
+    secret = new_token("cl_")
+    token = ApiToken(token_hash=token_hash(secret), user_id=user.id, label=label)
+    unit.session.add(token)
+    await unit.session.flush()
+    record(unit, "token.created", actor_id=actor_id, target=f"user:{user.id}", token_id=token.id)
+    return secret, token
+
+
+async def revoke_api_token(
+    unit: Unit, token_id: int, *, owner_id: int | None, actor_id: int | None
+) -> ApiToken:
+    """Revoke a token (only one of ``owner_id``'s, when given); streams opened with it close."""
+    token = await queries.find_token(unit.session, token_id)
+    if token is None or (owner_id is not None and token.user_id != owner_id):
+        raise NotFound(N_("There is no such API token."))
+    await unit.session.delete(token)
+    access_changed(unit, token.user_id)
+    record(
+        unit, "token.revoked", actor_id=actor_id, target=f"user:{token.user_id}", token_id=token_id
+    )
     return token
+
+
+async def change_role(unit: Unit, user: User, role: Role, *, actor_id: int | None) -> None:
+    """Give a user another role; their open tabs follow it (e.g. client IPs shown or not)."""
+    if user.role == role:
+        return
+    previous, user.role = user.role, role
+    unit.emit(AccountChanged(user_id=user.id))
+    access_changed(unit, user.id)
+    record(
+        unit,
+        "user.role_changed",
+        actor_id=actor_id,
+        target=f"user:{user.id}",
+        from_role=previous.value,
+        to_role=role.value,
+    )
+
+
+async def set_active(unit: Unit, user: User, active: bool, *, actor_id: int | None) -> None:
+    """Deactivate (never delete: history stays attributed) or reactivate a user.
+
+    Deactivating ends every session and revokes every API token of the user; their open
+    tabs and streams close within seconds on every node.
+    """
+    if user.active == active:
+        return
+    user.active = active
+    unit.emit(AccountChanged(user_id=user.id))
+    if not active:
+        _end_sessions(unit, user.id, await queries.delete_sessions_of(unit.session, user.id))
+        await queries.delete_tokens_of(unit.session, user.id)
+    access_changed(unit, user.id)
+    record(
+        unit,
+        "user.reactivated" if active else "user.deactivated",
+        actor_id=actor_id,
+        target=f"user:{user.id}",
+    )
+
+
+def _end_sessions(unit: Unit, user_id: int, session_ids: list[int]) -> None:
+    for session_id in session_ids:
+        unit.emit(SessionEnded(user_id=user_id, session_id=session_id))
+    if session_ids:
+        access_changed(unit, user_id)
 
 
 async def change_password(
@@ -291,8 +371,8 @@ async def change_password(
     user.must_change_password = False
     unit.emit(AccountChanged(user_id=user.id))
     keep = identity.session.id if identity.session else None
-    for ended in await queries.delete_sessions_of(unit.session, user.id, except_id=keep):
-        unit.emit(SessionEnded(user_id=user.id, session_id=ended))
+    ended = await queries.delete_sessions_of(unit.session, user.id, except_id=keep)
+    _end_sessions(unit, user.id, ended)
     record(
         unit, "password.changed", actor_id=user.id, target=f"user:{user.id}", client_ip=client_ip
     )

@@ -16,6 +16,14 @@ class Role(enum.StrEnum):
     admin = "admin"
 
 
+STAFF_ROLES = frozenset({Role.manager, Role.admin})
+
+
+def sees_client_ips(role: Role) -> bool:
+    """Managers and administrators see the client address of every message."""
+    return role in STAFF_ROLES
+
+
 class User(Base):
     __tablename__ = "users"
 
@@ -33,7 +41,7 @@ class User(Base):
 
     @property
     def sees_client_ips(self) -> bool:
-        return self.role in (Role.manager, Role.admin)
+        return sees_client_ips(self.role)
 
     @property
     def creates_topic_rooms(self) -> bool:

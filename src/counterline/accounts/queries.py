@@ -5,9 +5,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, delete, func, select, text, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from counterline.accounts.models import ApiToken, LoginAttempt, Session, User
+from counterline.accounts.models import ApiToken, KnownAddress, LoginAttempt, Session, User
 from counterline.branches.models import Branch
 
 
@@ -63,6 +65,28 @@ async def find_token_with_user(db: AsyncSession, token_hash: str) -> tuple[ApiTo
     return (found[0], found[1]) if found else None
 
 
+async def find_token(db: AsyncSession, token_id: int) -> ApiToken | None:
+    return await db.get(ApiToken, token_id)
+
+
+async def list_tokens(db: AsyncSession, user_id: int | None = None) -> Sequence[Row[Any]]:
+    """API tokens (of one user, or everyone's) with their owner's username, oldest first."""
+    query = (
+        select(
+            ApiToken.id, User.username, ApiToken.label, ApiToken.created_at, ApiToken.last_used_at
+        )
+        .join(User, User.id == ApiToken.user_id)
+        .order_by(ApiToken.id)
+    )
+    if user_id is not None:
+        query = query.where(ApiToken.user_id == user_id)
+    return (await db.execute(query)).all()
+
+
+async def delete_tokens_of(db: AsyncSession, user_id: int) -> None:
+    await db.execute(delete(ApiToken).where(ApiToken.user_id == user_id))
+
+
 async def touch_session(db: AsyncSession, session_id: int, now: datetime) -> None:
     await db.execute(update(Session).where(Session.id == session_id).values(last_used_at=now))
 
@@ -102,15 +126,47 @@ async def serialise_attempts(db: AsyncSession, username: str, client_ip: str) ->
 async def failures_since(
     db: AsyncSession, since: datetime, *, username: str | None = None, client_ip: str | None = None
 ) -> tuple[int, datetime | None]:
-    """How many failed logins since ``since`` (by account or by address), and the oldest."""
-    query = select(func.count(), func.min(LoginAttempt.at)).where(LoginAttempt.at >= since)
+    """How many failed logins since ``since`` (by account, address or both), and the latest."""
+    query = select(func.count(), func.max(LoginAttempt.at)).where(LoginAttempt.at >= since)
     if username is not None:
         query = query.where(LoginAttempt.username == username)
     if client_ip is not None:
         query = query.where(LoginAttempt.client_ip == client_ip)
-    count, oldest = (await db.execute(query)).one()
-    return count, oldest
+    count, latest = (await db.execute(query)).one()
+    return count, latest
 
 
-async def clear_failures(db: AsyncSession, username: str) -> None:
-    await db.execute(delete(LoginAttempt).where(LoginAttempt.username == username))
+async def clear_failures(db: AsyncSession, username: str, client_ip: str | None = None) -> int:
+    """Forget an account's failed logins (from one address, or from all); returns how many."""
+    query = delete(LoginAttempt).where(LoginAttempt.username == username)
+    if client_ip is not None:
+        query = query.where(LoginAttempt.client_ip == client_ip)
+    result = await db.execute(query, execution_options={"synchronize_session": False})
+    return result.rowcount
+
+
+async def logged_in_from(db: AsyncSession, username: str, client_ip: str, since: datetime) -> bool:
+    """Whether the account named ``username`` logged in from ``client_ip`` since ``since``
+    (False for a name no account has, through the same query)."""
+    query = (
+        select(KnownAddress.user_id)
+        .join(User, User.id == KnownAddress.user_id)
+        .where(
+            User.username == username,
+            KnownAddress.client_ip == client_ip,
+            KnownAddress.last_login_at >= since,
+        )
+    )
+    return await db.scalar(query) is not None
+
+
+async def remember_address(db: AsyncSession, user_id: int, client_ip: str, now: datetime) -> None:
+    """Note a successful login of ``user_id`` from ``client_ip`` (insert or refresh)."""
+    insert = postgresql_insert if db.bind.dialect.name == "postgresql" else sqlite_insert
+    statement = insert(KnownAddress).values(user_id=user_id, client_ip=client_ip, last_login_at=now)
+    await db.execute(
+        statement.on_conflict_do_update(
+            index_elements=[KnownAddress.user_id, KnownAddress.client_ip],
+            set_={"last_login_at": statement.excluded.last_login_at},
+        )
+    )

@@ -2,15 +2,19 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from counterline.accounts import actions, views
+from counterline.accounts import actions, queries, views
 from counterline.accounts.schemas import (
     LoginIn,
     PasswordChangeIn,
     SessionOut,
+    TokenList,
+    TokenOut,
     UserList,
 )
+from counterline.api_errors import BODY_ERRORS, error_responses
 from counterline.config import Settings
 from counterline.deps import SESSION_COOKIE, ClientIp, IdentityDep, LoggedIn, ServicesDep
+from counterline.ids import Id
 
 router = APIRouter(tags=["accounts"])
 
@@ -27,7 +31,7 @@ def set_session_cookie(response: Response, token: str, settings: Settings) -> No
     )
 
 
-@router.post("/session", responses={401: {}, 429: {}})
+@router.post("/session", responses=error_responses(*BODY_ERRORS, 401, 403, 429))
 async def log_in(
     credentials: LoginIn,
     request: Request,
@@ -55,7 +59,7 @@ async def log_in(
     )
 
 
-@router.get("/session", responses={401: {}})
+@router.get("/session", responses=error_responses(401))
 async def current_session(identity: LoggedIn, services: ServicesDep) -> SessionOut:
     """Who is logged in, and the CSRF token for cookie-authenticated changes."""
     async with services.reading() as unit:
@@ -67,7 +71,7 @@ async def current_session(identity: LoggedIn, services: ServicesDep) -> SessionO
     )
 
 
-@router.delete("/session", status_code=204)
+@router.delete("/session", status_code=204, responses=error_responses(403))
 async def log_out(request: Request, services: ServicesDep, ip: ClientIp) -> Response:
     """Log out: the session is destroyed on the server and its tabs are disconnected."""
     token = request.cookies.get(SESSION_COOKIE)
@@ -79,7 +83,7 @@ async def log_out(request: Request, services: ServicesDep, ip: ClientIp) -> Resp
     return response
 
 
-@router.put("/session/password", status_code=204, responses={400: {}, 401: {}})
+@router.put("/session/password", status_code=204, responses=error_responses(*BODY_ERRORS, 401, 403))
 async def change_password(
     change: PasswordChangeIn, identity: LoggedIn, services: ServicesDep, ip: ClientIp
 ) -> Response:
@@ -95,9 +99,36 @@ async def change_password(
     return Response(status_code=204)
 
 
-@router.get("/users", responses={401: {}})
+@router.get("/users", responses=error_responses(401, 403))
 async def list_users(identity: IdentityDep, services: ServicesDep) -> UserList:
     """Every active user with branch, role, online status and last-seen time."""
     async with services.reading() as unit:
         users = await views.list_directory(unit, services.presence)
     return UserList.model_validate({"users": users})
+
+
+@router.get("/account/tokens", responses=error_responses(401, 403))
+async def list_tokens(identity: IdentityDep, services: ServicesDep) -> TokenList:
+    """Your API tokens (their secrets are shown only once, when made)."""
+    async with services.reading() as unit:
+        rows = await queries.list_tokens(unit.session, identity.user.id)
+    return TokenList(
+        tokens=[
+            TokenOut(
+                id=row.id, label=row.label, created_at=row.created_at, last_used_at=row.last_used_at
+            )
+            for row in rows
+        ]
+    )
+
+
+@router.delete(
+    "/account/tokens/{token_id}", status_code=204, responses=error_responses(401, 403, 404, 422)
+)
+async def revoke_token(token_id: Id, identity: IdentityDep, services: ServicesDep) -> Response:
+    """Revoke one of your API tokens: it stops working and streams opened with it close."""
+    async with services.transaction() as unit:
+        await actions.revoke_api_token(
+            unit, token_id, owner_id=identity.user.id, actor_id=identity.user.id
+        )
+    return Response(status_code=204)

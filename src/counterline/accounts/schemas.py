@@ -4,6 +4,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from counterline.accounts.actions import MIN_PASSWORD_LENGTH
 from counterline.accounts.models import Role
 
 
@@ -37,8 +38,18 @@ class UserList(BaseModel):
 
 class PasswordChangeIn(BaseModel):
     current_password: str = Field(max_length=1000)
-    new_password: str = Field(max_length=1000)
+    # Enforced by accounts.actions.check_new_password (400); stated here.
+    new_password: str = Field(
+        max_length=1000, json_schema_extra={"minLength": MIN_PASSWORD_LENGTH, "maxLength": 256}
+    )
 
 
-class ErrorOut(BaseModel):
-    error: str
+class TokenOut(BaseModel):
+    id: int
+    label: str
+    created_at: datetime
+    last_used_at: datetime | None
+
+
+class TokenList(BaseModel):
+    tokens: list[TokenOut] = Field(description="Your API tokens, oldest first.")

@@ -19,6 +19,12 @@ def room_stream(room_id: int) -> str:
     return f"room:{room_id}"
 
 
+def room_id_of_stream(stream: str) -> int | None:
+    """The room a ``room:<id>`` stream is about; None for other streams."""
+    prefix, _, room_id = stream.partition(":")
+    return int(room_id) if prefix == "room" and room_id.isdecimal() else None
+
+
 def user_stream(user_id: int) -> str:
     return f"user:{user_id}"
 

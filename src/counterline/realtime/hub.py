@@ -63,6 +63,7 @@ class Connection:
         "skip_through",
         "staff",
         "streams",
+        "token_id",
         "user_id",
         "wakeup",
         "writer",
@@ -75,6 +76,7 @@ class Connection:
         *,
         staff: bool,
         session_id: int | None,
+        token_id: int | None = None,
         writer: FrameWriter | None = None,
         ends_at: datetime | None = None,
     ) -> None:
@@ -85,6 +87,7 @@ class Connection:
         self.user_id = user_id
         self.staff = staff
         self.session_id = session_id
+        self.token_id = token_id
         self.outbox: deque[Frame] = deque()
         self.wakeup = asyncio.Event()
         self.streams: set[str] = set()
@@ -151,6 +154,9 @@ class Hub:
 
     def connections(self) -> list[Connection]:
         return [c for connections in self._users.values() for c in connections]
+
+    def connections_of(self, user_id: int) -> tuple[Connection, ...]:
+        return tuple(self._users.get(user_id, ()))
 
     def attach(self, connection: Connection, streams: list[str]) -> None:
         self._users.setdefault(connection.user_id, set()).add(connection)

@@ -9,8 +9,9 @@ from counterline.errors import Forbidden, NotFound, UserError
 from counterline.i18n import N_
 from counterline.rooms import queries
 from counterline.rooms.events import MemberAdded, MemberRemoved
-from counterline.rooms.models import Membership, Room, RoomKind, Visibility
+from counterline.rooms.models import Room, RoomKind, Visibility
 from counterline.rooms.schemas import RoomOut
+from counterline.streams.actions import access_changed
 
 if TYPE_CHECKING:
     from counterline.accounts.models import User
@@ -46,9 +47,11 @@ async def open_branch_room(unit: Unit, branch: Branch) -> Room:
 async def add_member(unit: Unit, room: Room, user_id: int) -> None:
     if await queries.is_member(unit.session, room.id, user_id):
         return
+    from counterline.rooms.models import Membership
     unit.session.add(Membership(room_id=room.id, user_id=user_id))
     await unit.session.flush()
     unit.emit(MemberAdded(user_id=user_id, room=RoomOut.of(room).model_dump(mode="json")))
+    access_changed(unit, user_id)
 
 
 async def place_in_home_rooms(unit: Unit, user: User, branch: Branch) -> None:
@@ -61,6 +64,7 @@ async def move_between_branch_rooms(unit: Unit, user: User, old: Branch, new: Br
     old_room = await open_branch_room(unit, old)
     await queries.remove_membership(unit.session, old_room.id, user.id)
     unit.emit(MemberRemoved(user_id=user.id, room_id=old_room.id))
+    access_changed(unit, user.id)
     await add_member(unit, await open_branch_room(unit, new), user.id)
 
 

@@ -1,0 +1,36 @@
+"""The `counterline` command, run for real as a subprocess, as an operator would."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+COUNTERLINE = str(Path(sys.executable).parent / "counterline")
+
+
+def cli_environment(database_url: str) -> dict[str, str]:
+    """The caller's environment without its Counterline settings, plus the database."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("COUNTERLINE_")}
+    env["PYTHONUNBUFFERED"] = "1"
+    if database_url:
+        env["COUNTERLINE_DATABASE_URL"] = database_url
+    return env
+
+
+async def run_cli(database_url: str, data_dir: Path, *args: str) -> str:
+    """Run ``counterline --data-dir DATA_DIR ARGS...`` on that database; its output.
+
+    Run in a thread so that a live server in this test's event loop keeps serving."""
+    run = await asyncio.to_thread(
+        subprocess.run,
+        [COUNTERLINE, "--data-dir", str(data_dir), *args],
+        capture_output=True,
+        text=True,
+        env=cli_environment(database_url),
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    return run.stdout

@@ -5,12 +5,8 @@ come from X-Forwarded-For through a trusted proxy; time passes by back-dating fa
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -22,9 +18,9 @@ from counterline.audit.models import AuditEntry
 from counterline.db import utcnow
 from counterline.services import Services
 from tests.cast import PASSWORD, Cast
+from tests.support.cli import cli
 from tests.support.live import LiveServer
 
-COUNTERLINE = str(Path(sys.executable).parent / "counterline")
 GUESSER = "203.0.113.7"
 OFFICE = "198.51.100.20"
 BRANCH_NAT = "10.20.0.1"
@@ -183,18 +179,6 @@ async def test_each_crossing_into_a_delay_is_audited_once_with_its_rule_and_end(
         assert until - entry.at == pytest.approx(timedelta(minutes=1), abs=timedelta(seconds=5))
 
 
-def run_cli(database_url: str, data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env: dict[str, Any] = {k: v for k, v in os.environ.items() if not k.startswith("COUNTERLINE_")}
-    env["COUNTERLINE_DATABASE_URL"] = database_url
-    return subprocess.run(
-        [COUNTERLINE, "--data-dir", str(data_dir), *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
-
-
 async def test_an_admin_unlocks_an_account_from_the_command_line_on_the_record(
     proxied, services, database_url: str, tmp_path: Path, cast: Cast
 ) -> None:
@@ -204,7 +188,7 @@ async def test_an_admin_unlocks_an_account_from_the_command_line_on_the_record(
     assert (await attempt(proxied, "wangfang", PASSWORD, OFFICE)).status_code == 429
 
     unlock = ("user", "unlock", "wangfang")
-    unlocked = await asyncio.to_thread(run_cli, database_url, tmp_path, *unlock)
+    unlocked = await cli(database_url, tmp_path, *unlock)
     assert unlocked.returncode == 0, unlocked.stderr
     assert "Unlocked wangfang (79 failed logins forgotten)." in unlocked.stdout
     assert (await attempt(proxied, "wangfang", PASSWORD, GUESSER)).status_code == 200
@@ -213,6 +197,6 @@ async def test_an_admin_unlocks_an_account_from_the_command_line_on_the_record(
     assert entry.target == f"user:{cast['wangfang'].id}"
     assert entry.details == {"failures": 79}
 
-    unknown = await asyncio.to_thread(run_cli, database_url, tmp_path, "user", "unlock", "nobody")
+    unknown = await cli(database_url, tmp_path, "user", "unlock", "nobody")
     assert unknown.returncode != 0
     assert "nobody" in unknown.stderr

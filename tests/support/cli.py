@@ -20,11 +20,11 @@ def cli_environment(database_url: str) -> dict[str, str]:
     return env
 
 
-async def run_cli(database_url: str, data_dir: Path, *args: str) -> str:
-    """Run ``counterline --data-dir DATA_DIR ARGS...`` on that database; its output.
+async def cli(database_url: str, data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``counterline --data-dir DATA_DIR ARGS...`` on that database, however it ends.
 
     Run in a thread so that a live server in this test's event loop keeps serving."""
-    run = await asyncio.to_thread(
+    return await asyncio.to_thread(
         subprocess.run,
         [COUNTERLINE, "--data-dir", str(data_dir), *args],
         capture_output=True,
@@ -32,5 +32,10 @@ async def run_cli(database_url: str, data_dir: Path, *args: str) -> str:
         env=cli_environment(database_url),
         timeout=120,
     )
+
+
+async def run_cli(database_url: str, data_dir: Path, *args: str) -> str:
+    """Run a command that must succeed; its output."""
+    run = await cli(database_url, data_dir, *args)
     assert run.returncode == 0, run.stdout + run.stderr
     return run.stdout

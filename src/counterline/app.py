@@ -22,12 +22,14 @@ from counterline.config import Settings
 from counterline.deps import guard_api_write, language_of_request
 from counterline.errors import TooManyRequests, UserError
 from counterline.i18n import current_language, gettext
+from counterline.limits import TOO_LARGE, RequestLimits
 from counterline.messages.routes import router as messages_router
 from counterline.ops.routes import router as ops_router
 from counterline.realtime.routes import StreamEndpoint
 from counterline.rooms.routes import router as rooms_router
 from counterline.security import SecurityHeaders
 from counterline.services import Services
+from counterline.unicode_guard import RefuseInvalidUnicode
 from counterline.web.errors import render_error_page
 from counterline.web.routes import router as web_router
 
@@ -67,6 +69,12 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     _install_error_handlers(app)
 
+    app.add_middleware(RefuseInvalidUnicode)  # inside RequestLimits: reads what it admits
+    app.add_middleware(
+        RequestLimits,
+        max_bytes=settings.max_request_body_bytes,
+        seconds=settings.request_body_timeout_seconds,
+    )
     app.add_middleware(LanguageFromRequest)
     app.add_middleware(SecurityHeaders, hsts=settings.secure_cookies)
     return app
@@ -121,6 +129,11 @@ def _install_error_handlers(app: FastAPI) -> None:
                 for problem in problems
             )
             message = gettext("Invalid or missing fields: %(fields)s", fields=fields)
+        if not _wants_json(request):
+            # A page address that cannot exist (/rooms/abc) is not found; a bad form, refused.
+            if all(problem.get("loc", ("",))[0] == "path" for problem in problems):
+                return render_error_page(request, 404, gettext("Not found."))
+            return render_error_page(request, 400, message)
         details = [
             {"field": ".".join(str(p) for p in problem.get("loc", ())), "problem": problem["msg"]}
             for problem in problems
@@ -132,6 +145,8 @@ def _install_error_handlers(app: FastAPI) -> None:
         message = {
             404: gettext("Not found."),
             405: gettext("Method not allowed."),
+            408: gettext("The request took too long to arrive. Please try again."),
+            413: gettext(TOO_LARGE),
         }.get(error.status_code, str(error.detail))
         if _wants_json(request):
             return JSONResponse({"error": message}, status_code=error.status_code)

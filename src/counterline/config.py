@@ -12,6 +12,7 @@ import tomllib
 from functools import cached_property
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
@@ -36,10 +37,19 @@ class Settings(BaseSettings):
     session_absolute_hours: int = 7 * 24
     presence_grace_seconds: float = 5.0
     heartbeat_timeout_seconds: float = 45.0
+    # The browser pings this often and reconnects when a ping is unanswered this long; keep
+    # heartbeat_timeout_seconds (the server's idle sweep) several pings above.
+    client_ping_seconds: float = Field(default=10.0, gt=0)
+    client_pong_timeout_seconds: float = Field(default=5.0, gt=0)
     max_queued_writes: int = 500
     node_heartbeat_seconds: float = 10.0
     node_dead_after_seconds: float = 30.0
     allowed_origins: list[str] = Field(default_factory=list)
+    public_origin: str = ""
+    max_streams_per_user: int = Field(default=20, ge=1)
+    max_request_body_bytes: int = Field(default=1 << 20, ge=1024)
+    request_body_timeout_seconds: float = Field(default=30.0, gt=0)
+    access_poll_seconds: float = Field(default=1.0, gt=0)
 
     @field_validator("trusted_proxies", "allowed_origins", mode="before")
     @classmethod
@@ -63,6 +73,16 @@ class Settings(BaseSettings):
         if value not in ("zh_CN", "en"):
             raise ValueError("default_language must be zh_CN or en")
         return value
+
+    @field_validator("public_origin")
+    @classmethod
+    def _bare_origin(cls, value: str) -> str:
+        if not value:
+            return value
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
+            raise ValueError("public_origin must look like https://chat.example.com")
+        return f"{parts.scheme}://{parts.netloc}".lower()
 
     @field_validator("trusted_proxies")
     @classmethod

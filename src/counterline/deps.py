@@ -21,14 +21,13 @@ from counterline.accounts.actions import (
 from counterline.accounts.secrets import token_hash
 from counterline.errors import Forbidden, Unauthorized
 from counterline.i18n import N_, current_language, pick_language
-from counterline.net import client_ip
+from counterline.net import client_ip, request_scheme
 from counterline.services import Services
 
 SESSION_COOKIE = "counterline_session"
 LANGUAGE_COOKIE = "counterline_lang"
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-SIMPLE_CONTENT_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data", "text/plain")
 
 
 def services_of(connection: HTTPConnection) -> Services:
@@ -131,11 +130,26 @@ IdentityDep = Annotated[Identity, Depends(require_identity)]
 
 
 def is_same_origin(connection: HTTPConnection, origin: str) -> bool:
+    """Whether ``Origin`` is our own site: the configured public origin when there is
+    one, else the scheme and host the request was made to (scheme included, so a page
+    on http:// cannot act on the https:// site)."""
     settings = services_of(connection).settings
     if origin in settings.allowed_origins:
         return True
+    if settings.public_origin:
+        return _normalised_origin(origin) == _normalised_origin(settings.public_origin)
     host = connection.headers.get("host", "")
-    return bool(host) and urlsplit(origin).netloc == host
+    own = f"{request_scheme(connection, settings)}://{host}"
+    return bool(host) and _normalised_origin(origin) == _normalised_origin(own)
+
+
+_DEFAULT_PORTS = {"http": ":80", "https": ":443"}
+
+
+def _normalised_origin(origin: str) -> str:
+    parts = urlsplit(origin.strip().lower())
+    netloc = parts.netloc.removesuffix(_DEFAULT_PORTS.get(parts.scheme, "\0"))
+    return f"{parts.scheme}://{netloc}"
 
 
 def check_origin(connection: HTTPConnection) -> None:
@@ -150,6 +164,7 @@ async def guard_api_write(request: Request, identity: OptionalIdentity) -> None:
     Bearer-token calls carry no ambient authority and pass. Cookie calls must come
     from our own origin and either send the session's CSRF token or a JSON body
     (a cross-site browser cannot send JSON without a CORS preflight we never grant).
+    A change without a body (``PUT .../membership``, ``DELETE``) needs the token.
     """
     if request.method in SAFE_METHODS or bearer_token(request):
         return
@@ -160,7 +175,7 @@ async def guard_api_write(request: Request, identity: OptionalIdentity) -> None:
     if sent and hmac.compare_digest(sent, identity.session.csrf_token):
         return
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if sent or content_type in SIMPLE_CONTENT_TYPES:
+    if sent or content_type != "application/json":
         raise Forbidden(N_("Request refused: the security token is missing or wrong."))
 
 

@@ -24,6 +24,17 @@ def client_ip(connection: HTTPConnection, settings: Settings) -> str:
     return chain[0] if _is_ip(chain[0]) else peer
 
 
+def request_scheme(connection: HTTPConnection, settings: Settings) -> str:
+    """``http`` or ``https`` as the browser sees it: a trusted proxy's X-Forwarded-Proto,
+    else the connection's own scheme (a WebSocket's ``ws``/``wss`` count as http/https)."""
+    peer = connection.client.host if connection.client else ""
+    if settings.trusted_proxy_networks and _is_trusted(peer, settings):
+        forwarded = connection.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
+        if forwarded in ("http", "https"):
+            return forwarded
+    return "https" if connection.url.scheme in ("https", "wss") else "http"
+
+
 def _is_ip(address: str) -> bool:
     try:
         ipaddress.ip_address(address)

@@ -14,11 +14,12 @@ from counterline.messages import queries
 from counterline.messages.events import MessagePosted
 from counterline.messages.queries import StoredMessage
 from counterline.messages.rendering import render_body
-from counterline.messages.schemas import MessageOut, MessagePage
+from counterline.messages.schemas import MAX_BODY_LENGTH, MessageOut, MessagePage
 from counterline.rooms.actions import NOT_A_MEMBER, check_member
 
-MAX_BODY_LENGTH = 10_000
 MAX_PAGE = 200
+# No message predates the epoch, and day 1 in a zone east of UTC starts in year 0.
+FIRST_DAY = date(1970, 1, 1)
 
 
 def check_body(body: str) -> str:
@@ -34,14 +35,16 @@ def check_body(body: str) -> str:
     return body
 
 
-def message_out(message: StoredMessage, *, staff: bool) -> MessageOut:
+def message_out(message: StoredMessage, *, staff: bool, viewer_id: int | None) -> MessageOut:
+    """The message as ``viewer_id`` sees it: the client id only if it is theirs (another
+    member could otherwise reuse it), the client IP only for ``staff``."""
     # Validated from a dict: pydantic's core does that faster than model_construct, and
     # pages of history build fifty of these per request.
     return MessageOut.model_validate(
         {
             "id": message.id,
             "room_id": message.room_id,
-            "client_id": message.client_id,
+            "client_id": message.client_id if viewer_id == message.author_id else None,
             "author": {
                 "id": message.author_id,
                 "username": message.author_username,
@@ -57,8 +60,11 @@ def message_out(message: StoredMessage, *, staff: bool) -> MessageOut:
 
 
 def posted_event(message: StoredMessage) -> MessagePosted:
-    full = message_out(message, staff=True)
-    return MessagePosted(room_id=message.room_id, message=full.model_dump(mode="json"))
+    """One event for every member (the author's tabs too): it carries no client id."""
+    full = message_out(message, staff=True, viewer_id=None)
+    return MessagePosted(
+        room_id=message.room_id, message=full.model_dump(mode="json", exclude={"client_id"})
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,10 +133,14 @@ async def post_messages(unit: Unit, drafts: Sequence[Draft]) -> list[Posted | Us
         branch_name = branches[draft.room_id, draft.author.id][1]
         message = _on_record(draft, message_id, row, branch_name)
         stored.append(message)
-        outcomes[index] = (message_out(message, staff=draft.author.sees_client_ips), True)
+        outcomes[index] = (_out_for_author(message, draft.author), True)
     for message in sorted(stored, key=lambda message: message.id):
         unit.emit(posted_event(message))
     return cast(list[Posted | UserError], outcomes)
+
+
+def _out_for_author(message: StoredMessage, author: User) -> MessageOut:
+    return message_out(message, staff=author.sees_client_ips, viewer_id=author.id)
 
 
 def _row(draft: Draft, branch_id: int) -> dict[str, Any]:
@@ -176,7 +186,7 @@ async def _already_posted(unit: Unit, draft: Draft) -> Posted | UserError:
         return UserError(
             N_("This client id was already used for another message."), status_code=409
         )
-    return message_out(existing, staff=draft.author.sees_client_ips), False
+    return _out_for_author(existing, draft.author), False
 
 
 async def list_messages(
@@ -194,6 +204,8 @@ async def list_messages(
     await check_member(unit, viewer, room_id)
     if sum(option is not None for option in (before, after, day)) > 1:
         raise UserError(N_("Use only one of before, after and day."))
+    if day is not None and day < FIRST_DAY:
+        raise UserError(N_("Choose a day from %(first)s on."), first=FIRST_DAY.isoformat())
     limit = max(1, min(limit, MAX_PAGE))
     if after is not None:
         rows = await queries.list_after(unit.session, room_id, after, limit + 1)
@@ -207,5 +219,6 @@ async def list_messages(
         more, rows = len(rows) > limit, rows[-limit:]
     staff = viewer.sees_client_ips
     return MessagePage(
-        messages=[message_out(message, staff=staff) for message in rows], has_more=more
+        messages=[message_out(message, staff=staff, viewer_id=viewer.id) for message in rows],
+        has_more=more,
     )

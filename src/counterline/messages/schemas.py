@@ -4,6 +4,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+MAX_BODY_LENGTH = 10_000
+
 
 class AuthorOut(BaseModel):
     id: int
@@ -19,7 +21,11 @@ class BranchRef(BaseModel):
 class MessageOut(BaseModel):
     id: int
     room_id: int
-    client_id: str
+    client_id: str | None = Field(
+        default=None,
+        description="Only in your own messages: the client id you posted it with. "
+        "Never shown to others, and absent from stream events.",
+    )
     author: AuthorOut
     branch: BranchRef = Field(description="The author's branch when the message was posted.")
     body: str
@@ -36,7 +42,12 @@ class MessagePage(BaseModel):
 
 
 class MessageIn(BaseModel):
-    body: str = Field(description="Message text (Markdown subset), 1 to 10,000 characters.")
+    # The limits are enforced by messages.actions.check_body (400, with a clear message);
+    # the schema states them. "\S": not only whitespace.
+    body: str = Field(
+        description="Message text (Markdown subset), 1 to 10,000 characters.",
+        json_schema_extra={"minLength": 1, "maxLength": MAX_BODY_LENGTH, "pattern": r"\S"},
+    )
     client_id: str = Field(
         min_length=8,
         max_length=64,

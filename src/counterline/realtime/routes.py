@@ -5,7 +5,9 @@ Protocol (JSON text frames, each with a ``type``):
   ``session.ended``, ``ready`` (after catch-up: ``last_message_id``, ``online_user_ids``,
   ``live``), ``live`` (``state``: ``ok``, or ``degraded`` while Redis is away),
   ``resync`` (too much was missed: reload history), ``pong``, ``error``.
-- client → server: ``{"type": "ping"}`` at least every 20 s (heartbeat).
+- client → server: ``{"type": "ping"}`` at least every 20 s (heartbeat; browsers send one every
+  ``client_ping_seconds``). Anything else gets an ``error`` frame; a binary frame closes
+  the socket with 1003, one over ``MAX_INBOUND_BYTES`` with 1009.
 On connect the server first sends every message after ``last_message_id`` in the
 user's rooms, then live events, each message exactly once.
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from datetime import timedelta
 
@@ -24,11 +27,12 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from counterline.deps import find_identity, is_same_origin, language_of_request, services_of
 from counterline.errors import UserError
 from counterline.i18n import N_, current_language, gettext
+from counterline.ids import id_or_zero_of
 from counterline.messages.actions import posted_event
 from counterline.messages.queries import latest_message_id, list_missed
 from counterline.realtime.events import PRESENCE_STREAM, dumps, room_stream, user_stream
 from counterline.realtime.hub import CLOSE_SESSION_ENDED, Connection, Frame
-from counterline.realtime.wire import frame_writer_of
+from counterline.realtime.wire import MAX_INBOUND_BYTES, frame_writer_of
 from counterline.rooms.queries import list_room_ids_of
 from counterline.services import Services
 
@@ -37,7 +41,12 @@ CATCH_UP_PAGE = 500
 CATCH_UP_LIMIT = 5_000
 CLOSE_FORBIDDEN = 4403
 CLOSE_BAD_REQUEST = 1008
+CLOSE_UNSUPPORTED_DATA = 1003
+CLOSE_TOO_BIG = 1009
+CLOSE_INTERNAL_ERROR = 1011
 CLOSE_TIMEOUT_SECONDS = 5.0
+
+log = logging.getLogger(__name__)
 
 
 class StreamEndpoint:
@@ -63,10 +72,10 @@ class StreamEndpoint:
 
 async def stream(websocket: WebSocket) -> None:
     raw_last_id = websocket.query_params.get("last_message_id")
-    if raw_last_id is not None and not raw_last_id.isdigit():
+    last_message_id = id_or_zero_of(raw_last_id) if raw_last_id is not None else None
+    if raw_last_id is not None and last_message_id is None:
         await _refuse(websocket, N_("last_message_id must be a message id (a whole number)."))
         return
-    last_message_id = int(raw_last_id) if raw_last_id is not None else None
     origin = websocket.headers.get("origin")
     if origin is not None and not is_same_origin(websocket, origin):
         await websocket.close(code=CLOSE_FORBIDDEN)
@@ -75,8 +84,17 @@ async def stream(websocket: WebSocket) -> None:
     if connection is None:
         await websocket.close(code=CLOSE_FORBIDDEN)
         return
+    services = services_of(websocket)
+    limit = services.settings.max_streams_per_user
+    if len(services.hub.connections_of(connection.user_id)) >= limit:
+        await _refuse(
+            websocket,
+            N_("Too many connections are open for your account. Close some tabs and try again."),
+            status_code=429,
+        )
+        return
     await websocket.accept()
-    await _serve(websocket, services_of(websocket), connection, last_message_id)
+    await _serve(websocket, services, connection, last_message_id)
 
 
 async def _connection_for(websocket: WebSocket) -> Connection | None:
@@ -101,6 +119,7 @@ async def _connection_for(websocket: WebSocket) -> Connection | None:
         identity.user.id,
         staff=identity.user.sees_client_ips,
         session_id=session.id if session else None,
+        token_id=identity.token_id,
         writer=frame_writer_of(websocket.scope),
         ends_at=session.created_at + lifetime if session else None,
     )
@@ -143,10 +162,10 @@ async def _close(websocket: WebSocket, connection: Connection) -> None:
         return
 
 
-async def _refuse(websocket: WebSocket, problem: str) -> None:
-    """Answer the handshake with HTTP 400 and a JSON error, where the server can."""
+async def _refuse(websocket: WebSocket, problem: str, status_code: int = 400) -> None:
+    """Answer the handshake with an HTTP error and a JSON body, where the server can."""
     if "websocket.http.response" in websocket.scope.get("extensions", {}):
-        error = JSONResponse({"error": gettext(problem)}, status_code=400)
+        error = JSONResponse({"error": gettext(problem)}, status_code=status_code)
         await websocket.send_denial_response(error)
     else:
         await websocket.close(code=CLOSE_BAD_REQUEST)
@@ -217,19 +236,47 @@ def _drop_already_sent(connection: Connection, sent_through: int | None) -> None
 
 
 async def _receive(websocket: WebSocket, connection: Connection) -> None:
+    """Read the client's frames until the socket closes.
+
+    Whatever goes wrong here closes the connection: a receiver that died while the socket
+    stayed open would leave pings unanswered and the user "online" until the idle sweep.
+    """
+    try:
+        await _read_frames(websocket, connection)
+    except Exception:
+        log.exception("stream receiver of user %s failed; closing the socket", connection.user_id)
+        connection.close(CLOSE_INTERNAL_ERROR)
+
+
+async def _read_frames(websocket: WebSocket, connection: Connection) -> None:
     pong = Frame(dumps({"type": "pong"}))
     while not connection.closed:
         try:
-            raw = await websocket.receive_text()
-        except (WebSocketDisconnect, RuntimeError):
+            message = await websocket.receive()
+        except RuntimeError:  # the socket is already closed
+            connection.close(1000)
+            return
+        if message["type"] == "websocket.disconnect":
             connection.close(1000)
             return
         connection.last_inbound = time.monotonic()
-        try:
-            kind = json.loads(raw).get("type")
-        except (ValueError, AttributeError):
-            kind = None
-        if kind == "ping":
+        text = message.get("text")
+        if text is None:  # a binary frame: the stream speaks JSON text only
+            connection.close(CLOSE_UNSUPPORTED_DATA)
+            return
+        if len(text) > MAX_INBOUND_BYTES:  # under ASGI servers without a frame size limit
+            connection.close(CLOSE_TOO_BIG)
+            return
+        if _frame_type(text) == "ping":
             connection.push(pong)
         else:
-            connection.push(Frame(dumps({"type": "error", "error": "unknown frame"})))
+            problem = gettext("Unknown frame: only JSON ping frames are accepted.")
+            connection.push(Frame(dumps({"type": "error", "error": problem})))
+
+
+def _frame_type(text: str) -> object:
+    try:
+        frame = json.loads(text)
+    except ValueError:
+        return None
+    return frame.get("type") if isinstance(frame, dict) else None

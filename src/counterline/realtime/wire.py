@@ -18,6 +18,9 @@ from typing import Any
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
 FRAMES_EXTENSION = "counterline.frames"
+# Clients send only pings: a larger frame is refused (close 1009) before it is buffered,
+# instead of uvicorn's default of 16 MiB per socket.
+MAX_INBOUND_BYTES = 16 * 1024
 _FIN_TEXT = 0x81
 
 
@@ -86,9 +89,10 @@ def uvicorn_options() -> dict[str, Any]:
         # Every frame is the same for all recipients; compressing it again per socket
         # cost more CPU than the rest of the fan-out (bench/README.md).
         "ws_per_message_deflate": False,
-        # The browser's own heartbeat (every 20 s, answered by the app) already keeps
+        # The browser's own heartbeat (every 10 s, answered by the app) already keeps
         # proxies and the idle sweeper informed; protocol pings would double the traffic.
         "ws_ping_interval": None,
+        "ws_max_size": MAX_INBOUND_BYTES,
         # Only the app decides whose X-Forwarded-For to believe (trusted proxies).
         "proxy_headers": False,
     }

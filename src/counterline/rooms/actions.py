@@ -45,11 +45,8 @@ async def open_branch_room(unit: Unit, branch: Branch) -> Room:
 
 
 async def add_member(unit: Unit, room: Room, user_id: int) -> None:
-    if await queries.is_member(unit.session, room.id, user_id):
-        return
-    from counterline.rooms.models import Membership
-    unit.session.add(Membership(room_id=room.id, user_id=user_id))
-    await unit.session.flush()
+    if not await queries.insert_membership(unit.session, room.id, user_id):
+        return  # already a member (perhaps since a concurrent join a moment ago)
     unit.emit(MemberAdded(user_id=user_id, room=RoomOut.of(room).model_dump(mode="json")))
     access_changed(unit, user_id)
 

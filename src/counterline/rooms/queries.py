@@ -1,7 +1,12 @@
 from __future__ import annotations
 
+from functools import cache
+
 from sqlalchemy import bindparam, delete, exists, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import ReturningInsert
 
 from counterline.rooms.models import Membership, Room, RoomKind, Visibility
 
@@ -37,6 +42,26 @@ async def is_member(db: AsyncSession, room_id: int, user_id: int) -> bool:
     """Asked before every page of history: a statement built once, run as Core."""
     connection = await db.connection()
     return bool(await connection.scalar(_IS_MEMBER, {"room_id": room_id, "user_id": user_id}))
+
+
+@cache
+def _insert_membership(dialect: str) -> ReturningInsert[tuple[int]]:
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    members = Membership.__table__
+    return (
+        insert(members)
+        .on_conflict_do_nothing(index_elements=[members.c.room_id, members.c.user_id])
+        .returning(members.c.id)
+    )
+
+
+async def insert_membership(db: AsyncSession, room_id: int, user_id: int) -> bool:
+    """Make the user a member of the room unless they are one; whether they became one.
+    Two joins at once both succeed: the later insert waits for the earlier one's commit
+    (PostgreSQL) or its turn (SQLite), then does nothing."""
+    statement = _insert_membership(db.bind.dialect.name)
+    inserted = await db.scalar(statement, {"room_id": room_id, "user_id": user_id})
+    return inserted is not None
 
 
 async def list_rooms_of(db: AsyncSession, user_id: int) -> list[Room]:

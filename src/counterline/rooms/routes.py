@@ -3,14 +3,16 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from counterline.accounts.actions import get_user_named
+from counterline.api_errors import BODY_ERRORS, error_responses
 from counterline.deps import ClientIp, IdentityDep, ServicesDep
+from counterline.ids import Id
 from counterline.rooms import actions, queries
 from counterline.rooms.schemas import MemberIn, RoomList, RoomOut, TopicRoomIn
 
 router = APIRouter(tags=["rooms"])
 
 
-@router.get("/rooms", responses={401: {}})
+@router.get("/rooms", responses=error_responses(401, 403))
 async def list_rooms(identity: IdentityDep, services: ServicesDep) -> RoomList:
     """The rooms you are a member of, and public topic rooms you can join."""
     async with services.reading() as unit:
@@ -22,7 +24,7 @@ async def list_rooms(identity: IdentityDep, services: ServicesDep) -> RoomList:
     )
 
 
-@router.post("/rooms", status_code=201, responses={400: {}, 403: {}})
+@router.post("/rooms", status_code=201, responses=error_responses(*BODY_ERRORS, 401, 403))
 async def create_room(
     new: TopicRoomIn, identity: IdentityDep, services: ServicesDep, ip: ClientIp
 ) -> RoomOut:
@@ -34,17 +36,17 @@ async def create_room(
     return RoomOut.of(room)
 
 
-@router.put("/rooms/{room_id}/membership", responses={404: {}})
-async def join_room(room_id: int, identity: IdentityDep, services: ServicesDep) -> RoomOut:
+@router.put("/rooms/{room_id}/membership", responses=error_responses(401, 403, 404, 422))
+async def join_room(room_id: Id, identity: IdentityDep, services: ServicesDep) -> RoomOut:
     """Join a public topic room."""
     async with services.transaction() as unit:
         room = await actions.join_room(unit, identity.user, room_id)
     return RoomOut.of(room)
 
 
-@router.post("/rooms/{room_id}/members", responses={403: {}, 404: {}})
+@router.post("/rooms/{room_id}/members", responses=error_responses(*BODY_ERRORS, 401, 403, 404))
 async def add_member(
-    room_id: int, member: MemberIn, identity: IdentityDep, services: ServicesDep
+    room_id: Id, member: MemberIn, identity: IdentityDep, services: ServicesDep
 ) -> RoomOut:
     """Add a user to an invite-only topic room (its creator or an administrator)."""
     async with services.transaction() as unit:

@@ -29,7 +29,8 @@ class RoomList(BaseModel):
 
 
 class TopicRoomIn(BaseModel):
-    name: str = Field(max_length=200)
+    # Enforced by rooms.actions.check_room_name (400); stated here.
+    name: str = Field(json_schema_extra={"minLength": 1, "maxLength": 100, "pattern": r"\S"})
     visibility: Visibility = Visibility.public
 
 

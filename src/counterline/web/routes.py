@@ -25,6 +25,7 @@ from counterline.deps import (
 )
 from counterline.errors import NotFound, UserError
 from counterline.i18n import LANGUAGES, N_, current_language
+from counterline.ids import Id
 from counterline.messages.actions import list_messages
 from counterline.messages.queries import latest_message_id
 from counterline.rooms import queries as room_queries
@@ -38,11 +39,23 @@ from counterline.web.templating import render
 router = APIRouter(include_in_schema=False)
 router.include_router(api_docs.router)
 LOGIN_CSRF_COOKIE = "counterline_login_csrf"
+# Outside strings JSON has none of these characters, so escaping them everywhere is exact.
+# Without "<" the HTML parser cannot leave the script's data state ("</script", "<!--").
+_PAGE_ESCAPES = str.maketrans(
+    {
+        "<": "\\u003c",
+        ">": "\\u003e",
+        "&": "\\u0026",
+        "\u2028": "\\u2028",
+        "\u2029": "\\u2029",
+    }
+)
 
 
 def encode_for_page(data: object) -> str:
-    """JSON for a <script type="application/json"> block (no "</" can end it early)."""
-    return json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
+    """JSON for a <script type="application/json"> block: no "<", ">" or "&" reaches the
+    HTML parser, and the text parses back (JSON.parse) to exactly ``data``."""
+    return json.dumps(data, ensure_ascii=False).translate(_PAGE_ESCAPES)
 
 
 async def _directory_json(unit: Unit, services: Services) -> str:
@@ -216,7 +229,7 @@ async def language_submit(
 
 @router.get("/rooms/{room_id}")
 async def room_page(
-    request: Request, room_id: int, identity: OptionalIdentity, services: ServicesDep
+    request: Request, room_id: Id, identity: OptionalIdentity, services: ServicesDep
 ) -> Response:
     if identity is None:
         return _to_login(request)
@@ -240,6 +253,10 @@ async def room_page(
         "language": current_language.get(),
         "page": page.model_dump(mode="json"),
         "last_message_id": latest,
+        "heartbeat": {
+            "ping_seconds": services.settings.client_ping_seconds,
+            "pong_timeout_seconds": services.settings.client_pong_timeout_seconds,
+        },
         "strings": client_strings(),
     }
     return render(

@@ -1,6 +1,6 @@
 // Entry point of the room page. Server contract: the #boot JSON block rendered by
 // web/routes.py (room, me, staff, csrf_token, time_zone, language, page, last_message_id,
-// strings), the #directory JSON block (users as in GET /api/v1/users) and the stream events of realtime/routes.py: "message.posted",
+// heartbeat, strings), the #directory JSON block (users as in GET /api/v1/users) and the stream events of realtime/routes.py: "message.posted",
 // "presence.changed", "ready", "live", "resync", "room.joined", "room.left". A logged-out session is
 // told by close code 4001 (see stream.js); "session.ended" frames name sessions of the same
 // user on other devices too, so they are not acted on here.
@@ -35,6 +35,7 @@ const messages = new MessageList({
   timeZone: boot.time_zone,
   language: boot.language,
   strings,
+  onReleased: (message) => showMessage(message),
 });
 const history = new History({
   roomId,
@@ -73,6 +74,7 @@ const composer = new Composer({
 
 function showMessage(message) {
   if (message.room_id === roomId && history.live) {
+    if (messages.hold(message)) return;
     const added = messages.addLive(message);
     if (added && !messages.nearBottom()) history.noteUnseenBelow();
     unread.noteMessage(message, messages.nearBottom());
@@ -147,7 +149,12 @@ unread.fetchCounts();
 messages.scroller.addEventListener("scroll", caughtUpIfAtEnd, { passive: true });
 document.addEventListener("visibilitychange", caughtUpIfAtEnd);
 
-const stream = new Stream({ lastMessageId: boot.last_message_id, onEvent, onStatus: setStatus });
+const stream = new Stream({
+  lastMessageId: boot.last_message_id,
+  heartbeat: boot.heartbeat,
+  onEvent,
+  onStatus: setStatus,
+});
 stream.start();
 window.addEventListener("pageshow", (event) => {
   if (event.persisted) window.location.reload();

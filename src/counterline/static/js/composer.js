@@ -1,6 +1,7 @@
 // Server contract: POST /api/v1/rooms/{id}/messages {"body","client_id"} answers 201 (stored)
 // or 200 (a retry of a stored one) with the message, or 4xx {"error"} that we show as is.
-// The message shows at once as "sending"; a network failure, 429 (overloaded, Retry-After) or
+// The message shows at once as "sending" (kept by its client_id in this tab only) until the
+// answer replaces it (MessageList.settle); a network failure, 429 (overloaded, Retry-After) or
 // 5xx retries with the same client_id, which the server stores at most once. Enter sends, Shift+Enter adds a line, and
 // an Enter that confirms an input-method (IME) composition only confirms it.
 
@@ -90,7 +91,7 @@ export class Composer {
         body: message.body,
         client_id: message.client_id,
       });
-      this.messages.addLive(stored);
+      this.messages.settle(message.client_id, stored);
       this.onSent(stored);
     } catch (error) {
       if (!error.transient) {

@@ -1,14 +1,21 @@
 // Server contract: messages as returned by GET /api/v1/rooms/{id}/messages and carried by
-// "message.posted" events: {id, room_id, client_id, author{id, display_name}, branch{name},
+// "message.posted" events: {id, room_id, author{id, display_name}, branch{name}, body,
 // body_html (sanitised by the server), created_at, client_ip (managers and admins only)}.
+// client_id is only in the POST answer and in the author's own history, never in events.
 // Renders them into #messages (role=log) from #message-template, ordered by id, each exactly
-// once. A row's DOM id is "m-<client_id>", so the stored copy replaces the sender's local
-// "sending" copy.
+// once. Stored rows are keyed by the server's id only (a Map, and data-message-id); this tab's
+// "sending" copies by their client id in a Map of their own, never in the DOM, so nothing
+// another member posts can hit them. The POST answer (settle) turns the copy into the stored
+// row. The event for the same message may come first and carries no client id: an event of
+// mine whose text equals a "sending" copy's is held until that copy's POST answers or is
+// refused, then shown by id (already there if it was that copy's: shown once, no flicker).
 
 export class MessageList {
-  constructor({ list, scroller, template, me, timeZone, language, strings }) {
-    Object.assign(this, { list, scroller, template, me, strings });
-    this.seen = new Set();
+  constructor({ list, scroller, template, me, timeZone, language, strings, onReleased }) {
+    Object.assign(this, { list, scroller, template, me, strings, onReleased });
+    this.rows = new Map();
+    this.pending = new Map();
+    this.held = [];
     const locale = language === "en" ? "en-GB" : "zh-CN";
     this.timeFormat = new Intl.DateTimeFormat(locale, {
       timeZone, hour: "2-digit", minute: "2-digit", hourCycle: "h23",
@@ -34,18 +41,19 @@ export class MessageList {
   }
 
   get count() {
-    return this.seen.size;
+    return this.rows.size;
   }
 
   clear() {
-    for (const row of [...this.list.children]) {
-      if (!row.classList.contains("pending")) row.remove();
-    }
-    this.seen.clear();
+    for (const row of this.rows.values()) row.remove();
+    this.rows.clear();
+  }
+
+  newRow() {
+    return this.template.content.firstElementChild.cloneNode(true);
   }
 
   fill(row, message) {
-    row.id = `m-${message.client_id}`;
     row.classList.toggle("mine", message.author.id === this.me.id);
     row.querySelector(".author").textContent = message.author.display_name;
     row.querySelector(".branch").textContent = message.branch.name;
@@ -77,33 +85,65 @@ export class MessageList {
 
   /** Show a local, not yet stored message (or update it, e.g. as failed) at the end. */
   addPending(message) {
-    let row = document.getElementById(`m-${message.client_id}`);
-    if (row && !row.classList.contains("pending")) return;
-    if (!row) {
-      row = this.template.content.firstElementChild.cloneNode(true);
-      this.list.append(row);
+    let entry = this.pending.get(message.client_id);
+    if (!entry) {
+      entry = { row: this.newRow(), body: sameText(message.body) };
+      this.pending.set(message.client_id, entry);
+      this.list.append(entry.row);
     }
-    this.fill(row, { ...message, pending: true });
+    this.fill(entry.row, { ...message, pending: true });
   }
 
+  /** The server refused a "sending" copy: it goes. */
   dropPending(clientId) {
-    const row = document.getElementById(`m-${clientId}`);
-    if (row && row.classList.contains("pending")) row.remove();
+    this.pending.get(clientId)?.row.remove();
+    this.pending.delete(clientId);
+    this.release();
+  }
+
+  /** The POST answer for a "sending" copy: the copy becomes the stored row, or goes if the
+   * stored one is already shown. Returns whether the message was new here. */
+  settle(clientId, stored) {
+    const follow = this.nearBottom();
+    const entry = this.pending.get(clientId);
+    this.pending.delete(clientId);
+    const added = !this.rows.has(stored.id);
+    if (added) this.place(entry ? entry.row : this.newRow(), stored);
+    else entry?.row.remove();
+    this.markDays();
+    if (follow) this.scrollToEnd();
+    this.release();
+    return added;
+  }
+
+  /** Keep a live message of mine that may be the stored form of a "sending" copy here (see
+   * the contract above); returns whether it was kept. */
+  hold(message) {
+    if (message.author.id !== this.me.id || this.rows.has(message.id)) return false;
+    const body = sameText(message.body);
+    if (![...this.pending.values()].some((entry) => entry.body === body)) return false;
+    this.held.push(message);
+    return true;
+  }
+
+  release() {
+    const held = this.held;
+    this.held = [];
+    for (const message of held) this.onReleased(message);
   }
 
   /** Add a stored message once, in id order; returns whether it was new here. */
   add(message) {
-    if (this.seen.has(message.id)) return false;
-    this.seen.add(message.id);
-    let row = document.getElementById(`m-${message.client_id}`);
-    if (row) {
-      row.remove();
-    } else {
-      row = this.template.content.firstElementChild.cloneNode(true);
-    }
-    this.fill(row, message);
-    this.list.insertBefore(row, this.rowAfter(message.id));
+    if (this.rows.has(message.id)) return false;
+    this.place(this.newRow(), message);
     return true;
+  }
+
+  place(row, message) {
+    row.remove();
+    this.fill(row, message);
+    this.rows.set(message.id, row);
+    this.list.insertBefore(row, this.rowAfter(message.id));
   }
 
   /** The first stored row with a larger id, else the first pending row, else null (end). */
@@ -162,4 +202,9 @@ export class MessageList {
   scrollToEnd() {
     this.scroller.scrollTop = this.scroller.scrollHeight;
   }
+}
+
+/** A body as the server stores it (messages/actions.py check_body): line ends, no NULs. */
+function sameText(body) {
+  return body.replace(/\r\n?/g, "\n").replaceAll("\0", "");
 }

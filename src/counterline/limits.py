@@ -1,0 +1,64 @@
+"""What one HTTP request may cost the server: its body must be small and keep arriving.
+
+A body larger than ``max_bytes`` is refused with 413 (at once when its Content-Length
+says so, else as soon as that much has arrived); a client that stops sending halfway
+through gets 408 after ``seconds`` instead of holding its request open. Slow request
+*headers* are the front proxy's to cut (docs/security.md, nginx).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from starlette.exceptions import HTTPException
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from counterline.i18n import N_, gettext
+
+TOO_LARGE = N_("The request is too large.")
+
+
+class RequestLimits:
+    def __init__(self, app: ASGIApp, *, max_bytes: int, seconds: float) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.seconds = seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if self._declared_length(scope) > self.max_bytes:
+            await JSONResponse({"error": gettext(TOO_LARGE)}, status_code=413)(scope, receive, send)
+            return
+        await self.app(scope, self._limited(receive), send)
+
+    @staticmethod
+    def _declared_length(scope: Scope) -> int:
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                return int(value) if value.isdigit() else 0
+        return 0
+
+    def _limited(self, receive: Receive) -> Receive:
+        received = 0
+        body_done = False
+
+        async def receive_within_limits() -> Message:
+            nonlocal received, body_done
+            if body_done:  # e.g. waiting for the client to disconnect: no limit
+                return await receive()
+            try:
+                async with asyncio.timeout(self.seconds):
+                    message = await receive()
+            except TimeoutError:
+                raise HTTPException(408) from None
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise HTTPException(413)
+            body_done = message["type"] != "http.request" or not message.get("more_body")
+            return message
+
+        return receive_within_limits

@@ -86,7 +86,6 @@ class Baseline:
                 "message": {
                     "id": message_id,
                     "room_id": post["room_id"],
-                    "client_id": post["client_id"],
                     "author": {
                         "id": author.id,
                         "username": author.username,

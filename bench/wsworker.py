@@ -23,7 +23,8 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 
 MESSAGE_PREFIX = '{"type":"message.posted"'
-CLIENT_ID = '"client_id":"bench-'
+# Frames carry no client id; a bench message's body starts with "#<seq> " (sender.body_of).
+BODY_SEQ = '"body":"#'
 PING = json.dumps({"type": "ping"})
 
 
@@ -126,12 +127,12 @@ class Worker:
                 if isinstance(frame, bytes):
                     frame = frame.decode()
                 if frame.startswith(MESSAGE_PREFIX):
-                    at = frame.find(CLIENT_ID)
+                    at = frame.find(BODY_SEQ)
                     if at < 0:
                         counters.other_messages += 1
                         continue
-                    start = at + len(CLIENT_ID)
-                    seqs.append(int(frame[start : frame.index('"', start)]))
+                    start = at + len(BODY_SEQ)
+                    seqs.append(int(frame[start : frame.index(" ", start)]))
                     times.append(now)
                     counters.messages += 1
                 elif frame.startswith('{"type":"pong"'):

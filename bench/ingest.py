@@ -51,7 +51,7 @@ async def ingest(database_url: str, clerks: Sequence[BenchUser], seconds: float,
     services = Services.from_settings(Settings(database_url=database_url))
     await services.start()
     groups: list[int] = []
-    writer = PostWriter(services.posting, max_group=group, on_group=groups.append)
+    writer = PostWriter(services.posting_order.group, max_group=group, on_group=groups.append)
     writer.start()
     try:
         async with services.reading() as unit:

@@ -39,13 +39,13 @@ import counterline
 from bench.manifest import PASSWORD, BenchUser, Manifest
 from counterline.accounts import actions as account_actions
 from counterline.accounts.models import Role, User
-from counterline.branches.actions import add_branch
 from counterline.config import Settings
 from counterline.db import Unit
 from counterline.messages.models import Message
 from counterline.messages.queries import latest_message_id
 from counterline.messages.rendering import render_body
 from counterline.migrate import MIGRATIONS, upgrade
+from counterline.people.actions import add_branch, add_user
 from counterline.rooms.actions import add_member, create_topic_room, open_company_room
 from counterline.rooms.models import Visibility
 from counterline.rooms.queries import find_branch_room
@@ -94,7 +94,7 @@ async def _seed(services: Services, shape: Shape) -> Manifest:
         async with services.transaction() as unit:
             company = await open_company_room(unit)
             head = await add_branch(unit, HEAD_OFFICE)
-            admin, _ = await account_actions.add_user(
+            admin, _ = await add_user(
                 unit,
                 username="benchadmin",
                 display_name="压测管理员",
@@ -111,7 +111,7 @@ async def _seed(services: Services, shape: Shape) -> Manifest:
                 branch = await add_branch(unit, f"网点{b:03d}营业厅")
                 room_id = await _branch_room_id(unit, branch.id)
                 for c in range(1, shape.clerks + 1):
-                    user, _ = await account_actions.add_user(
+                    user, _ = await add_user(
                         unit,
                         username=f"b{b:03d}c{c:02d}",
                         display_name=f"柜员{b:03d}-{c:02d}",

@@ -6,9 +6,8 @@ from dataclasses import dataclass, field
 
 from argon2 import PasswordHasher
 
-from counterline.accounts.actions import add_user
 from counterline.accounts.models import Role
-from counterline.branches.actions import add_branch
+from counterline.people.actions import add_branch, add_user
 from counterline.rooms.actions import open_branch_room, open_company_room
 from counterline.services import Services
 

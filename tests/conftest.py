@@ -22,6 +22,7 @@ from tests.services import postgres_reachable, redis_reachable
 from tests.support.clients import Client
 from tests.support.databases import PostgresDatabases, build_template, copy_sqlite, sqlite_url
 from tests.support.live import LiveServer
+from tests.support.nodes import RedisServer
 
 BACKEND = os.environ.get("COUNTERLINE_TEST_DATABASE", "sqlite")
 POSTGRES_URL = os.environ.get(
@@ -49,6 +50,15 @@ def postgres_available() -> bool:
 def redis_url() -> str:
     require_service("Redis", asyncio.run(redis_reachable(REDIS_URL)), REDIS_URL)
     return REDIS_URL
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    """A redis-server of this test's own on a free port, which the test may stop and start."""
+    require_service("redis-server", RedisServer.available(), "PATH")
+    redis = RedisServer(tmp_path).start()
+    yield redis
+    redis.stop()
 
 
 @pytest.fixture(scope="session")

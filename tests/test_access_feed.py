@@ -7,12 +7,11 @@ import asyncio
 import time
 from pathlib import Path
 
-import websockets
-
 from counterline.streams.follower import GAP_SECONDS, FeedCursor
 from tests.cast import CHENGBEI, HUAQIAO, Cast
 from tests.support.cli import run_cli
 from tests.support.clients import Client, Stream, open_stream
+from tests.support.waiting import closed_with
 
 CLOSE_SESSION_ENDED = 4001
 
@@ -21,14 +20,6 @@ async def ready_stream(ws_url: str, **credentials: str) -> Stream:
     stream = await open_stream(ws_url, **credentials)
     await stream.next("ready")
     return stream
-
-
-async def closed_with(stream: Stream, timeout: float = 5) -> int | None:
-    try:
-        while True:
-            await asyncio.wait_for(stream.socket.recv(), timeout)
-    except websockets.ConnectionClosed:
-        return stream.socket.close_code
 
 
 async def test_clerk_moved_by_the_cli_stops_receiving_her_old_branch_room_within_seconds(

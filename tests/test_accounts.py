@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -20,14 +19,9 @@ from counterline.migrate import upgrade
 from counterline.services import Services
 from tests.cast import PASSWORD, Cast
 from tests.support.clients import Client, open_stream
+from tests.support.pages import csrf_token_in
 
 NEW_PASSWORD = "a-new-pass-2026"
-
-
-def csrf_token_in(page: httpx.Response) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert found, page.text
-    return found.group(1)
 
 
 def cookie_header(response: httpx.Response) -> str:

@@ -2,13 +2,19 @@
 
 All seven start at once (each as its own process tree: servers, load generators), so the
 whole module takes about as long as the slowest one. Their timings mean nothing here;
-what is checked is that each exits 0, prints its figures, and reports 0 lost and
-0 duplicated deliveries and a clean store check where it posts.
+what is checked is that each exits 0 having printed the command that ran it, that the
+figures it prints are counts of what the short mode sent (every message delivered to every
+member exactly once, every acknowledged post stored) and that its printed lines agree with
+its ``RESULT`` line. Marked ``bench``: ``scripts/test`` (and so CI) runs them; deselect them
+locally with ``-m "not bench"``.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import re
+import shlex
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -20,6 +26,8 @@ import pytest
 
 from tests.conftest import BACKEND, POSTGRES_URL
 from tests.support.databases import PostgresDatabases
+
+pytestmark = pytest.mark.bench
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPTS = ("fanout", "saturation", "one_room", "capacity", "http_api", "history", "ingest")
@@ -40,10 +48,18 @@ class Run:
                 self.output, _ = self.process.communicate()
         return self
 
-    def result(self) -> dict[str, Any]:
+    def result(self, name: str) -> dict[str, Any]:
         lines = [line for line in self.output.splitlines() if line.startswith("RESULT ")]
         assert len(lines) == 1, self.output
+        assert lines[0].startswith(f"RESULT {name} {{"), lines[0]
         return json.loads(lines[0].split(" ", 2)[2])
+
+    def printed(self, label: str) -> str:
+        """The value a report row ``  <label>  <value>`` printed (exactly one such row)."""
+        pattern = re.compile(rf"^  {re.escape(label)} +(\S.*)$", re.M)
+        values = pattern.findall(self.output)
+        assert len(values) == 1, (label, self.output)
+        return values[0]
 
 
 @pytest.fixture(scope="module")
@@ -71,99 +87,162 @@ def runs() -> Iterator[dict[str, Run]]:
 def finished(runs: dict[str, Run], name: str) -> Run:
     run = runs[name].finish()
     assert run.process.returncode == 0, run.output
-    assert "command: .venv/bin/python -m bench." in run.output
-    assert "machine: " in run.output
+    lines = run.output.splitlines()
+    assert f"command: .venv/bin/python -m bench.{name} --short --no-pin" in lines, run.output
+    assert any(line.startswith(f"machine: {os.cpu_count()} cores (") for line in lines)
+    assert "FAILED" not in run.output
     return run
 
 
-def assert_nothing_lost(figures: dict[str, Any]) -> None:
-    assert figures["delivered"] == figures["expected"] > 0
-    assert figures["lost"] == 0
-    assert figures["duplicated"] == 0
-    assert figures["unexpected"] == 0
-    assert figures["failed_posts"] == 0
+def assert_each_delivered_once(
+    figures: dict[str, Any], *, posts: int, audience: tuple[int, int]
+) -> None:
+    """``posts`` messages were posted and acknowledged, and each reached every member of its
+    room (between ``audience[0]`` and ``audience[1]`` members) once and timed."""
+    fewest, most = audience
+    assert figures["post_ack"]["count"] == posts > 0
+    assert fewest * posts <= figures["expected"] <= most * posts
+    assert figures["delivered"] == figures["expected"] == figures["latency"]["count"]
+    assert (figures["lost"], figures["duplicated"], figures["unexpected"]) == (0, 0, 0)
+    assert (figures["failed_posts"], figures["post_errors"]) == (0, [])
+    assert 0 < figures["latency"]["p50_ms"] <= figures["latency"]["p99_ms"]
+
+
+def assert_nothing_lost_printed(run: Run, label: str, figures: dict[str, Any]) -> None:
+    """The report rows for one measurement say what its RESULT figures say."""
+    assert run.printed(f"{label}: deliveries").startswith(
+        f"{figures['delivered']} of {figures['expected']} ("
+    )
+    assert run.printed(f"{label}: messages").startswith(
+        f"{figures['post_ack']['count']} posted at "
+    )
+    assert run.printed(f"{label}: lost / duplicated / unexpected") == (
+        "0 lost / 0 duplicated / 0 unexpected"
+    )
+
+
+# The short modes' audience: 5 branches of 20 clerks, all of them in the company room.
+CLERKS = 100
+BRANCH = 20
 
 
 def test_fanout_short_run_delivers_every_message_once_on_both_servers(runs) -> None:
     run = finished(runs, "fanout")
-    result = run.result()
+    result = run.result("fanout")
     for kind in ("counterline", "baseline"):
-        assert_nothing_lost(result[kind])
-        assert result[kind]["latency"]["p99_ms"] > 0
-        assert result[kind]["server_cores"] > 0
+        figures = result[kind]
+        assert figures["clients"] == CLERKS
+        assert_each_delivered_once(figures, posts=100, audience=(BRANCH, CLERKS))  # 50/s × 2 s
+        assert_nothing_lost_printed(run, kind, figures)
+        assert figures["server_cores"] > 0
     assert result["counterline"]["store_ok"] is True
-    assert "0 lost / 0 duplicated / 0 unexpected" in run.output
-    assert "0 missing, 0 duplicated, 0 extra, 0 mismatched" in run.output
+    assert run.printed("counterline: store check") == (
+        "100 acknowledged posts: 0 missing, 0 duplicated, 0 extra, 0 mismatched"
+    )
 
 
-def test_saturation_short_run_reports_a_sustained_rate_for_both_servers(runs) -> None:
+def sustained(steps: list[dict[str, Any]]) -> float:
+    """The highest rate up to which every step kept p99 <= 250 ms and lost nothing."""
+    rate = 0.0
+    for step in steps:
+        if step["latency"]["p99_ms"] > 250 or step["lost"] or step["retried_posts"]:
+            break
+        rate = step["rate"]
+    return rate
+
+
+def test_saturation_short_run_reports_the_rate_its_steps_sustained_for_both_servers(
+    runs,
+) -> None:
     run = finished(runs, "saturation")
-    result = run.result()
+    result = run.result("saturation")
     for kind in ("counterline", "baseline"):
         steps = result[kind]["steps"]
-        assert steps, run.output
-        assert all(step["lost"] == 0 and step["duplicated"] == 0 for step in steps)
-        assert result[kind]["sustained_rate"] >= 0
-    assert "highest sustained rate" in run.output
+        assert steps and [step["rate"] for step in steps] == [20, 40][: len(steps)], run.output
+        for step in steps:  # 1.5 s at each rate
+            assert_each_delivered_once(
+                step, posts=round(1.5 * step["rate"]), audience=(BRANCH, CLERKS)
+            )
+        rate = result[kind]["sustained_rate"]
+        assert rate == sustained(steps) > 0
+        assert run.printed(f"{kind}: highest sustained rate") == f"{rate:g} messages/s"
 
 
-def test_one_room_short_run_measures_both_rates_without_loss(runs) -> None:
+def test_one_room_short_run_delivers_each_rate_to_all_fifty_listeners_once(runs) -> None:
     run = finished(runs, "one_room")
-    result = run.result()
+    result = run.result("one_room")
     for kind in ("counterline", "baseline"):
-        for rate in ("10", "250"):
-            assert_nothing_lost(result[kind][rate])
-    assert "0 lost / 0 duplicated" in run.output
-    assert "target <= 15 ms" in run.output
+        for rate in (10, 125, 250):  # 1 s at each rate
+            figures = result[kind][str(rate)]
+            assert_each_delivered_once(figures, posts=rate, audience=(50, 50))
+            assert_nothing_lost_printed(run, f"{kind} @{rate}/s", figures)
 
 
 def test_capacity_short_run_holds_every_client_and_reaches_big_rooms(runs) -> None:
     run = finished(runs, "capacity")
-    result = run.result()
+    result = run.result("capacity")
     for kind in ("counterline", "baseline"):
         figures = result[kind]
-        assert figures["still_open"] == figures["clients"] == 100
-        assert figures["kib_per_connection"] > 0
-        for room in ("50-member room", "100-member room"):
-            assert_nothing_lost(figures[room])
-    assert "KiB per connection" in run.output
-    assert "0 lost / 0 duplicated" in run.output
+        assert figures["still_open"] == figures["clients"] == CLERKS
+        assert figures["failed_connects"] == 0
+        assert figures["rss_mib"] > 0 and figures["kib_per_connection"] > 0
+        assert run.printed(f"{kind}: held").startswith(f"{CLERKS} of {CLERKS} still open")
+        for members in (50, 100):  # two messages to each room
+            room = f"{members}-member room"
+            assert_each_delivered_once(figures[room], posts=2, audience=(members, members))
+            assert run.printed(f"{kind}: {room}").startswith(
+                f"2 messages, {2 * members} of {2 * members} deliveries;"
+            )
 
 
 def test_http_short_run_answers_every_endpoint_and_stores_every_acknowledged_post(runs) -> None:
     run = finished(runs, "http_api")
-    result = run.result()
+    result = run.result("http")
     for endpoint in ("hello", "room page", "messages API", "room list", "post message"):
         figures = result[endpoint]
-        assert figures["requests"] > 0
-        assert set(figures["statuses"]) <= {"200", "201"}, figures["statuses"]
+        success = "201" if endpoint == "post message" else "200"
+        assert figures["statuses"] == {success: figures["requests"]}, figures["statuses"]
+        assert figures["requests"] == figures["latency"]["count"] > 0
+        assert figures["errors"] == []
+        assert figures["requests_per_s"] > 0
     store = result["store_check"]
-    assert store["acknowledged"] == result["post message"]["requests"] > 0
+    acknowledged = result["post message"]["requests"]
+    assert store["acknowledged"] == acknowledged
     assert store["missing"] == store["duplicated"] == store["extra"] == store["mismatched"] == 0
-    assert "0 missing, 0 duplicated, 0 extra" in run.output
+    assert run.printed("store check") == (
+        f"{acknowledged} acknowledged posts: 0 missing, 0 duplicated, 0 extra, 0 mismatched"
+    )
 
 
 def test_history_short_run_pages_fifty_messages_on_both_databases(runs) -> None:
     run = finished(runs, "history")
-    result = run.result()
+    result = run.result("history")
+    assert (result["counterline"]["messages"], result["baseline"]["messages"]) == (5_000, 1_000)
     for kind in ("counterline", "baseline"):
         for room in ("company room", "branch room"):
             figures = result[kind][room]
+            assert figures["count"] == 50  # pages asked for
             assert figures["errors"] == 0
-            assert figures["messages_per_page"] > 40
-            assert figures["p99_ms"] > 0
+            assert 40 < figures["messages_per_page"] <= 50
+            assert 0 < figures["p50_ms"] <= figures["p99_ms"]
 
 
 def test_ingest_short_run_commits_in_groups_and_stores_every_acknowledged_post(runs) -> None:
     run = finished(runs, "ingest")
-    result = run.result()
+    result = run.result("ingest")
     for kind in ("counterline", "baseline"):
         figures = result[kind]
-        assert figures["acknowledged"] > 0
+        acknowledged = figures["acknowledged"]
+        assert acknowledged == figures["ack"]["count"] > 0
+        assert figures["clerks"] == CLERKS
+        assert figures["per_second"] > 0
+        assert figures["posts_per_commit"] == round(acknowledged / figures["commits"], 1)
+        store = f"{acknowledged} acknowledged posts: 0 missing, 0 duplicated, 0 extra, 0 mismatched"
+        assert figures["store"] == store
         assert figures["store_ok"] is True
-    assert result["baseline"]["posts_per_commit"] == 1.0
-    assert result["counterline"]["posts_per_commit"] > 1.0
-    assert "0 missing, 0 duplicated, 0 extra, 0 mismatched" in run.output
+        assert run.printed(f"{kind}: store check") == store
+    assert result["baseline"]["commits"] == result["baseline"]["acknowledged"]
+    assert result["counterline"]["commits"] < result["counterline"]["acknowledged"]
 
 
 def test_one_room_on_two_nodes_measures_what_crossing_nodes_adds(
@@ -186,9 +265,10 @@ def test_one_room_on_two_nodes_measures_what_crossing_nodes_adds(
         )
     ).finish()
     assert run.process.returncode == 0, run.output
-    result = run.result()
+    assert f"command: .venv/bin/python {shlex.join(command)}" in run.output.splitlines()
+    result = run.result("one_room")
     for kind in ("counterline", "counterline, one node"):
-        for rate in ("10", "125", "250"):
-            assert_nothing_lost(result[kind][rate])
+        for rate in (10, 125, 250):
+            assert_each_delivered_once(result[kind][str(rate)], posts=rate, audience=(50, 50))
     assert result["counterline"]["10"]["cross_node_latency"]["count"] > 0
     assert "crossing nodes adds (other node vs one node alone)" in run.output

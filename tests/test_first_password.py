@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from websockets.exceptions import InvalidStatus
 
-from counterline.accounts.actions import add_user, get_branch_named
+from counterline.accounts.actions import get_branch_named
 from counterline.accounts.models import Role
+from counterline.people.actions import add_user
 from counterline.services import Services
 from tests.cast import CHENGBEI, Cast
 from tests.support.clients import Client, open_stream

@@ -20,7 +20,7 @@ from tests.cast import CHENGBEI, Cast
 @pytest.fixture
 async def groups_and_writer(services: Services) -> AsyncIterator[tuple[list[int], PostWriter]]:
     groups: list[int] = []
-    writer = PostWriter(services.posting, on_group=groups.append)
+    writer = PostWriter(services.posting_order.group, on_group=groups.append)
     writer.start()
     yield groups, writer
     await writer.stop()

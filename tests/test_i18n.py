@@ -18,6 +18,7 @@ from babel.messages.pofile import read_po
 
 from counterline.i18n import LOCALE_DIR
 from tests.cast import PASSWORD, Cast
+from tests.support.pages import csrf_token_in
 
 ROOT = Path(__file__).resolve().parent.parent
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
@@ -75,12 +76,6 @@ async def login_page(base_url: str, **headers: str) -> httpx.Response:
 def html_lang(page: httpx.Response) -> str:
     found = re.search(r'<html lang="([^"]+)"', page.text)
     assert found, page.text[:200]
-    return found.group(1)
-
-
-def csrf_token_in(page: httpx.Response) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert found, page.text[:500]
     return found.group(1)
 
 

@@ -14,7 +14,8 @@ from sqlalchemy import func, select
 from counterline.rooms.models import Membership, Room
 from tests.cast import Cast
 from tests.support.clients import Client, open_stream
-from tests.test_stream import frames_until_pong
+from tests.support.rows import count_rows
+from tests.support.waiting import frames_until_pong
 
 TOO_BIG = 2**63  # one past the largest id a 64-bit column holds
 LONE_SURROGATE_BODY = '{"body": "x\\ud800y", "client_id": "surrogate-0001"}'
@@ -110,15 +111,10 @@ async def test_a_room_name_with_a_lone_surrogate_is_refused_and_no_room_is_made(
     login, services
 ) -> None:
     zhang = await login("zhangwei")
-    before = await count_rooms(services)
+    before = await count_rows(services, Room)
     response = await raw_post(zhang, "/api/v1/rooms", '{"name": "\\udfff\\ud83d\\ude00"}')
     assert_refused(response, 400)
-    assert await count_rooms(services) == before
-
-
-async def count_rooms(services) -> int:
-    async with services.reading() as unit:
-        return await unit.session.scalar(select(func.count()).select_from(Room))
+    assert await count_rows(services, Room) == before
 
 
 async def test_raw_surrogate_bytes_are_refused_and_an_escaped_pair_is_one_character(

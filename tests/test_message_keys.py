@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from counterline.messages.schemas import withheld_fields
 from tests.cast import Cast
 from tests.support.clients import open_stream
 
@@ -60,3 +61,10 @@ async def test_stream_frames_carry_no_client_id_not_even_to_the_author(
     for frame in replayed + live:
         assert "client_id" not in frame["message"], frame
     assert [frame["message"]["body"] for frame in live] == ["实时的"] * 3
+
+
+def test_who_may_see_which_message_field_is_declared_once_in_the_shape() -> None:
+    assert withheld_fields(staff=False, author=False) == {"client_id", "client_ip"}
+    assert withheld_fields(staff=False, author=True) == {"client_ip"}
+    assert withheld_fields(staff=True, author=False) == {"client_id"}
+    assert withheld_fields(staff=True, author=True) == set()

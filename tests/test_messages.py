@@ -5,25 +5,22 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from counterline.accounts.actions import get_branch_named, get_user_named, move_user
+from counterline.accounts.actions import get_branch_named, get_user_named
 from counterline.db import utcnow
 from counterline.messages.models import Message
 from counterline.messages.rendering import render_body
+from counterline.people.actions import move_user
 from counterline.services import Services
 from tests.cast import CHENGBEI, HUAQIAO, Cast
 from tests.support.clients import open_stream
+from tests.support.rows import count_rows
 
 
 async def stored_messages(services: Services) -> list[Message]:
     async with services.reading() as unit:
         return list(await unit.session.scalars(select(Message).order_by(Message.id)))
-
-
-async def message_count(services: Services) -> int:
-    async with services.reading() as unit:
-        return await unit.session.scalar(select(func.count()).select_from(Message)) or 0
 
 
 def parse_time(value: str) -> datetime:
@@ -195,7 +192,7 @@ async def test_bad_message_is_refused_with_a_message_and_nothing_is_stored(
     )
     assert response.status_code == status, response.text
     assert isinstance(response.json()["error"], str) and response.json()["error"]
-    assert await message_count(services) == 0
+    assert await count_rows(services, Message) == 0
 
 
 async def test_malformed_json_is_refused_with_a_message(
@@ -209,7 +206,7 @@ async def test_malformed_json_is_refused_with_a_message(
     )
     assert response.status_code == 422
     assert response.json()["error"]
-    assert await message_count(services) == 0
+    assert await count_rows(services, Message) == 0
 
 
 async def test_message_of_exactly_ten_thousand_characters_is_accepted(
@@ -232,7 +229,7 @@ async def test_retry_with_the_same_client_id_returns_the_stored_message_once(
     assert first.status_code == 201
     assert again.status_code == 200
     assert again.json() == first.json()
-    assert await message_count(services) == 1
+    assert await count_rows(services, Message) == 1
 
 
 async def test_same_client_id_with_another_body_or_room_is_a_conflict(
@@ -255,7 +252,7 @@ async def test_client_ids_belong_to_their_author(login, services: Services, cast
         await wang.post_message(cast.company_room_id, "我的", "shared-id-01")
     ).status_code == 201
     assert (await li.post_message(cast.company_room_id, "她的", "shared-id-01")).status_code == 201
-    assert await message_count(services) == 2
+    assert await count_rows(services, Message) == 2
 
 
 async def post_numbered(client, room_id: int, count: int) -> list[int]:

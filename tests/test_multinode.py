@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,11 +14,12 @@ import pytest
 
 from counterline.config import Settings
 from tests.cast import CHENGBEI, HUAQIAO, Cast
-from tests.conftest import BACKEND, IN_CI
+from tests.conftest import BACKEND
 from tests.support.cli import run_cli
-from tests.support.clients import Client, Stream, open_stream
+from tests.support.clients import Client, open_stream
 from tests.support.databases import PostgresDatabases, build_template
 from tests.support.nodes import Node, RedisServer
+from tests.support.waiting import messages_until, wait_for
 
 pytestmark = [
     pytest.mark.postgres,
@@ -59,20 +60,17 @@ class Cluster:
 
 @pytest.fixture
 def cluster(
-    postgres: PostgresDatabases, postgres_template: tuple[str, Cast], tmp_path: Path
+    postgres: PostgresDatabases,
+    postgres_template: tuple[str, Cast],
+    tmp_path: Path,
+    private_redis: RedisServer,
 ) -> Iterator[Cluster]:
-    if not RedisServer.available():
-        if IN_CI:
-            pytest.fail("redis-server is not installed (CI=true: required)")
-        pytest.skip("redis-server is not installed")
     name, cast = postgres_template
     database = asyncio.run(postgres.create(template=name))
-    redis = RedisServer(tmp_path).start()
-    cluster = Cluster(postgres.url_of(database), redis, tmp_path, cast)
+    cluster = Cluster(postgres.url_of(database), private_redis, tmp_path, cast)
     yield cluster
     for node in cluster.nodes:
         node.stop()
-    redis.stop()
 
 
 @pytest.fixture
@@ -89,25 +87,6 @@ async def clients() -> Any:
     yield sign_in
     for client in opened:
         await client.close()
-
-
-async def wait_for(condition: Callable[[], Any], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if await condition():
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-
-
-async def messages_until(stream: Stream, count: int, timeout: float = 20) -> list[dict[str, Any]]:
-    received = []
-    deadline = time.monotonic() + timeout
-    while len(received) < count:
-        frame = await stream.next(timeout=max(0.1, deadline - time.monotonic()))
-        if frame["type"] == "message.posted":
-            received.append(frame["message"])
-    return received
 
 
 async def test_clerk_on_node_b_hears_node_a_and_sees_its_clerks_go_offline_when_it_dies(

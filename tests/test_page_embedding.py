@@ -6,7 +6,7 @@ import json
 import re
 
 from counterline.services import Services
-from counterline.web.routes import encode_for_page
+from counterline.web.page_data import encode_for_page
 from tests.cast import Cast
 from tests.support.hostile import HOSTILE_TEXTS, seed_hostile
 

@@ -12,26 +12,15 @@ import websockets
 from websockets.protocol import State
 
 from counterline.db import utcnow
-from counterline.presence.registry import LocalRegistry
-from counterline.presence.tracker import PresenceTracker
 from tests.cast import Cast
 from tests.support.clients import Client, Stream, open_stream, presence_changes
+from tests.support.waiting import presence_of
 
 
 async def user_entry(client: Client, user_id: int) -> dict[str, Any]:
     users = (await client.http.get("/api/v1/users")).json()["users"]
     [entry] = [user for user in users if user["id"] == user_id]
     return entry
-
-
-async def presence_of(stream: Stream, user_id: int, timeout: float = 5) -> dict[str, Any]:
-    """The next presence change of ``user_id`` seen on ``stream``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        frame = await stream.next("presence.changed", timeout=deadline - time.monotonic())
-        change = presence_changes(frame).get(user_id)
-        if change is not None:
-            return change
 
 
 async def presence_frames_until_pong(stream: Stream) -> list[dict[str, Any]]:
@@ -206,20 +195,6 @@ async def test_silent_connection_is_closed_and_the_user_goes_offline_while_a_pin
         await lively.close()
 
 
-async def test_a_login_storm_is_announced_in_a_single_batch() -> None:
-    batches: list[list[tuple[int, bool]]] = []
-
-    async def record(changes: list[tuple[int, bool]]) -> None:
-        batches.append(changes)
-
-    tracker = PresenceTracker(record, grace_seconds=0, registry=LocalRegistry())
-    for user_id in range(1, 501):
-        tracker.tab_opened(user_id)
-    tracker.tab_closed(7)
-    await tracker.stop()
-    assert batches == [[*((user_id, True) for user_id in range(1, 501)), (7, False)]]
-
-
 async def test_colleagues_arriving_together_are_all_announced(login, server, cast: Cast) -> None:
     watcher_client = await login("chengang")
     watcher = await open_stream(server.ws_url, cookie=watcher_client.session_cookie)
@@ -239,18 +214,3 @@ async def test_colleagues_arriving_together_are_all_announced(login, server, cas
             await stream.close()
     assert set(announced) == {client.user["id"] for client in arriving}
     assert all(change["online"] and recent(change["last_seen_at"]) for change in announced.values())
-
-
-async def test_the_online_list_sent_on_connect_always_includes_the_newcomer() -> None:
-    async def ignore(changes: list[tuple[int, bool]]) -> None:
-        return None
-
-    registry = LocalRegistry()
-    tracker = PresenceTracker(ignore, grace_seconds=0, registry=registry)
-    assert json.loads(tracker.online_ids_json(including=9)) == [9]
-    for user_id in (3, 1, 2):
-        await registry.arrive(user_id)
-    assert json.loads(tracker.online_ids_json(including=2)) == [1, 2, 3]
-    assert sorted(json.loads(tracker.online_ids_json(including=7))) == [1, 2, 3, 7]
-    await registry.leave(3)
-    assert sorted(json.loads(tracker.online_ids_json(including=7))) == [1, 2, 7]

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-import re
 from html.parser import HTMLParser
 
 import httpx
 import pytest
 import websockets
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from counterline.accounts.actions import add_user, get_branch_named
+from counterline.accounts.actions import get_branch_named
 from counterline.accounts.models import Role, User
 from counterline.messages.models import Message
+from counterline.people.actions import add_user
 from counterline.rooms.models import Room
 from counterline.services import Services
 from tests.cast import CHENGBEI, PASSWORD, Cast
 from tests.support.clients import open_stream
+from tests.support.pages import csrf_token_in
+from tests.support.rows import count_rows
 
 INJECTIONS = [
     "' OR '1'='1",
@@ -28,17 +30,6 @@ INJECTIONS = [
     "x' UNION SELECT username, password_hash FROM users --",
 ]
 FOREIGN_ORIGIN = "http://evil.example"
-
-
-async def count(services: Services, model: type) -> int:
-    async with services.reading() as unit:
-        return await unit.session.scalar(select(func.count()).select_from(model)) or 0
-
-
-def csrf_token_in(page: httpx.Response) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert found, page.text
-    return found.group(1)
 
 
 class Elements(HTMLParser):
@@ -71,7 +62,7 @@ async def test_sql_injection_in_login_fields_is_just_a_wrong_login(
             assert as_username.json() == as_password.json()
         still = await http.post("/api/v1/session", json={"username": "lina", "password": PASSWORD})
     assert still.status_code == 200
-    assert await count(services, User) == 6
+    assert await count_rows(services, User) == 6
 
 
 async def test_sql_injection_in_history_filters_is_rejected_as_invalid(
@@ -87,7 +78,7 @@ async def test_sql_injection_in_history_filters_is_rejected_as_invalid(
             assert response.json()["error"]
     history = (await wang.http.get(url)).json()["messages"]
     assert [message["body"] for message in history] == ["还在吗"]
-    assert await count(services, User) == 6
+    assert await count_rows(services, User) == 6
 
 
 async def test_sql_injection_in_message_bodies_is_stored_verbatim(
@@ -100,8 +91,8 @@ async def test_sql_injection_in_message_bodies_is_stored_verbatim(
         assert response.json()["body"] == injection
     page = await wang.http.get(f"/api/v1/rooms/{cast.company_room_id}/messages")
     assert [message["body"] for message in page.json()["messages"]] == INJECTIONS
-    assert await count(services, Message) == len(INJECTIONS)
-    assert await count(services, User) == 6
+    assert await count_rows(services, Message) == len(INJECTIONS)
+    assert await count_rows(services, User) == 6
     async with services.reading() as unit:
         stored = list(await unit.session.scalars(select(Message.body).order_by(Message.id)))
     assert stored == INJECTIONS
@@ -109,7 +100,7 @@ async def test_sql_injection_in_message_bodies_is_stored_verbatim(
 
 async def test_sql_injection_in_room_names_is_stored_verbatim(login, services: Services) -> None:
     zhang = await login("zhangwei")
-    rooms_before = await count(services, Room)
+    rooms_before = await count_rows(services, Room)
     for injection in INJECTIONS:
         response = await zhang.http.post(
             "/api/v1/rooms",
@@ -120,8 +111,8 @@ async def test_sql_injection_in_room_names_is_stored_verbatim(login, services: S
         assert response.json()["name"] == injection
     names = [room["name"] for room in (await zhang.http.get("/api/v1/rooms")).json()["rooms"]]
     assert sorted(name for name in names if name in INJECTIONS) == sorted(INJECTIONS)
-    assert await count(services, Room) == rooms_before + len(INJECTIONS)
-    assert await count(services, User) == 6
+    assert await count_rows(services, Room) == rooms_before + len(INJECTIONS)
+    assert await count_rows(services, User) == 6
 
 
 async def test_sql_injection_in_display_names_is_shown_verbatim(
@@ -156,7 +147,7 @@ async def test_sql_injection_in_display_names_is_shown_verbatim(
     shown = {user["username"]: user["display_name"] for user in users}
     for number, injection in enumerate(INJECTIONS):
         assert shown[f"guest{number}"] == injection
-    assert await count(services, User) == 7 + len(INJECTIONS)
+    assert await count_rows(services, User) == 7 + len(INJECTIONS)
 
 
 async def test_cookie_post_with_a_form_content_type_and_no_csrf_token_is_refused(
@@ -172,7 +163,7 @@ async def test_cookie_post_with_a_form_content_type_and_no_csrf_token_is_refused
         )
         assert response.status_code == 403, (content_type, response.text)
         assert response.json()["error"]
-    assert await count(services, Message) == 0
+    assert await count_rows(services, Message) == 0
 
 
 async def test_cookie_post_with_a_wrong_csrf_token_is_refused(
@@ -192,7 +183,7 @@ async def test_cookie_post_with_a_wrong_csrf_token_is_refused(
     refused = await wang.http.delete("/api/v1/session", headers={"X-CSRF-Token": "wrong-token"})
     assert refused.status_code == 403
     assert (await wang.http.get("/api/v1/session")).status_code == 200
-    assert await count(services, Message) == 0
+    assert await count_rows(services, Message) == 0
 
 
 async def test_cookie_post_from_a_foreign_origin_is_refused_even_with_the_token(
@@ -212,7 +203,7 @@ async def test_cookie_post_from_a_foreign_origin_is_refused_even_with_the_token(
         headers={"X-CSRF-Token": wang.csrf_token, "Origin": server.url},
     )
     assert same_site.status_code == 201, same_site.text
-    assert await count(services, Message) == 1
+    assert await count_rows(services, Message) == 1
 
 
 async def test_logout_form_without_a_valid_token_is_refused(login) -> None:

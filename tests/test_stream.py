@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import timedelta
-from typing import Any
 
 import websockets
 from sqlalchemy import update
@@ -14,42 +13,8 @@ from counterline.accounts.models import Session
 from counterline.db import utcnow
 from counterline.realtime.hub import CLOSE_SESSION_ENDED
 from tests.cast import CHENGBEI, HUAQIAO, PASSWORD, Cast
-from tests.support.clients import Client, Stream, open_stream
-
-
-async def frames_until_pong(stream: Stream) -> list[dict[str, Any]]:
-    """Everything the server sends before it answers a ping (frames arrive in order)."""
-    await stream.socket.send(json.dumps({"type": "ping"}))
-    frames = []
-    while (frame := await stream.next())["type"] != "pong":
-        frames.append(frame)
-    return frames
-
-
-async def frames_until_ready(stream: Stream) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    frames = []
-    while (frame := await stream.next())["type"] != "ready":
-        frames.append(frame)
-    return frames, frame
-
-
-async def close_code(stream: Stream, timeout: float = 5) -> int | None:
-    """Read until the server closes the socket; returns the close code it sent."""
-    try:
-        while True:
-            await asyncio.wait_for(stream.socket.recv(), timeout)
-    except websockets.exceptions.ConnectionClosed as closed:
-        return closed.rcvd.code if closed.rcvd else None
-
-
-def message_ids(frames: list[dict[str, Any]]) -> list[int]:
-    return [f["message"]["id"] for f in frames if f["type"] == "message.posted"]
-
-
-async def post(client: Client, room_id: int, body: str, client_id: str) -> int:
-    response = await client.post_message(room_id, body, client_id)
-    assert response.status_code == 201, response.text
-    return response.json()["id"]
+from tests.support.clients import message_ids, open_stream, post
+from tests.support.waiting import closed_with, frames_until_pong, frames_until_ready
 
 
 async def test_ping_is_answered_with_pong_and_junk_with_an_error(login, server) -> None:
@@ -148,7 +113,7 @@ async def test_reconnect_after_a_server_restart_loses_and_repeats_nothing(
     last_seen = first
 
     await asyncio.to_thread(server.restart)
-    assert await close_code(stream) is not None
+    assert await closed_with(stream) is not None
     missed = [
         await post(wang, cast.company_room_id, f"重启后{number}", f"restart-{number:03}")
         for number in range(2, 5)
@@ -235,7 +200,7 @@ async def test_logout_closes_that_sessions_sockets_with_4001(login, server) -> N
             "/api/v1/session", headers={"X-CSRF-Token": leaving.csrf_token}
         )
         assert response.status_code == 204
-        assert [await close_code(tab) for tab in tabs] == [4001, 4001]
+        assert [await closed_with(tab) for tab in tabs] == [4001, 4001]
         told = [
             f["type"] for f in await frames_until_pong(other) if f["type"] != "presence.changed"
         ]
@@ -260,7 +225,7 @@ async def test_password_change_closes_the_other_sessions_sockets(login, server) 
             headers={"X-CSRF-Token": here.csrf_token},
         )
         assert response.status_code == 204
-        assert await close_code(other_tab) == 4001
+        assert await closed_with(other_tab) == 4001
         assert message_ids(await frames_until_pong(own_tab)) == []
         assert (await here.http.get("/api/v1/session")).status_code == 200
     finally:
@@ -318,4 +283,4 @@ async def test_an_open_tab_is_logged_out_when_its_session_reaches_its_lifetime(
     server.services.identities.forget_user(cast["wangfang"].id)
     tab = await open_stream(server.ws_url, cookie=wang.session_cookie)
     await tab.next("ready")
-    assert await close_code(tab, timeout=15) == CLOSE_SESSION_ENDED
+    assert await closed_with(tab, timeout=15) == CLOSE_SESSION_ENDED

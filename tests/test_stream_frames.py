@@ -13,8 +13,7 @@ import pytest
 
 from tests.cast import Cast
 from tests.support.clients import Stream, open_stream
-from tests.test_presence import presence_of
-from tests.test_stream import close_code, frames_until_pong
+from tests.support.waiting import closed_with, frames_until_pong, presence_of
 
 
 async def open_connections(base_url: str) -> int:
@@ -49,7 +48,7 @@ async def test_a_binary_frame_closes_the_socket_with_1003_and_its_user_goes_offl
         await until_connections(server.url, 2)
         await tab.socket.send(b"\x00\x01binary")
         started = time.monotonic()
-        assert await close_code(tab, timeout=3) == 1003
+        assert await closed_with(tab, timeout=3) == 1003
         assert time.monotonic() - started < 1
         await until_connections(server.url, 1)
         grace = server.settings.presence_grace_seconds
@@ -86,7 +85,7 @@ async def test_an_oversized_frame_closes_the_socket_instead_of_being_read(login,
     try:
         await stream.next("ready")
         await stream.socket.send(json.dumps({"type": "ping", "pad": "x" * 1_000_000}))
-        code = await close_code(stream, timeout=3)
+        code = await closed_with(stream, timeout=3)
     finally:
         await stream.close()
     assert code == 1009

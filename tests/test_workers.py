@@ -59,11 +59,8 @@ def test_several_workers_on_sqlite_are_refused_with_a_reason(tmp_path: Path) -> 
 @pytest.mark.postgres
 @pytest.mark.skipif(BACKEND != "postgresql", reason="runs in the PostgreSQL pass")
 def test_two_workers_with_redis_serve_with_live_updates_healthy(
-    tmp_path: Path, postgres: PostgresDatabases
+    tmp_path: Path, postgres: PostgresDatabases, private_redis: RedisServer
 ) -> None:
-    if not RedisServer.available():
-        pytest.skip("redis-server is not installed")
-    redis = RedisServer(tmp_path).start()
     database_url = postgres.url_of(asyncio.run(postgres.create()))
     port = free_port()
     command = [sys.executable, "-m", "counterline", "serve", "--data-dir", str(tmp_path)]
@@ -71,7 +68,7 @@ def test_two_workers_with_redis_serve_with_live_updates_healthy(
         [*command, "--port", str(port), "--workers", "2"],
         env={
             **os.environ,
-            "COUNTERLINE_REDIS_URL": redis.url,
+            "COUNTERLINE_REDIS_URL": private_redis.url,
             "COUNTERLINE_DATABASE_URL": database_url,
         },
         stdout=subprocess.PIPE,
@@ -85,6 +82,5 @@ def test_two_workers_with_redis_serve_with_live_updates_healthy(
     finally:
         server.terminate()
         output, _ = server.communicate(timeout=20)
-        redis.stop()
     assert "one-time password" in output
     assert output.count("Application startup complete") == 2

@@ -17,6 +17,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from counterline import __version__
+from counterline.accounts.pages import router as accounts_pages
 from counterline.accounts.routes import router as accounts_router
 from counterline.config import Settings
 from counterline.deps import guard_api_write, language_of_request
@@ -25,13 +26,14 @@ from counterline.i18n import current_language, gettext
 from counterline.limits import TOO_LARGE, RequestLimits
 from counterline.messages.routes import router as messages_router
 from counterline.ops.routes import router as ops_router
-from counterline.realtime.routes import StreamEndpoint
+from counterline.rooms.pages import router as rooms_pages
 from counterline.rooms.routes import router as rooms_router
 from counterline.security import SecurityHeaders
 from counterline.services import Services
+from counterline.streams.endpoint import StreamEndpoint
 from counterline.unicode_guard import RefuseInvalidUnicode
-from counterline.web.errors import render_error_page
-from counterline.web.routes import router as web_router
+from counterline.web import api_docs
+from counterline.web.errors import page_for_user_error, render_error_page
 
 log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).parent / "static"
@@ -64,7 +66,8 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     for router in (accounts_router, rooms_router, messages_router):
         api.include_router(router)
     app.include_router(api)
-    app.include_router(web_router)
+    for pages in (accounts_pages, rooms_pages, api_docs.router):
+        app.include_router(pages)
     app.include_router(ops_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     _install_error_handlers(app)
@@ -116,7 +119,7 @@ def _install_error_handlers(app: FastAPI) -> None:
             return JSONResponse(
                 {"error": error.translated()}, status_code=error.status_code, headers=headers
             )
-        return render_error_page(request, error.status_code, error.translated(), headers)
+        return page_for_user_error(request, error, headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, error: RequestValidationError) -> Response:

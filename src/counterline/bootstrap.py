@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from counterline.accounts.actions import add_user
 from counterline.accounts.models import Role
 from counterline.accounts.queries import count_users
-from counterline.branches.actions import add_branch
 from counterline.branches.queries import find_branch_by_name
+from counterline.people.actions import add_branch, add_user
 from counterline.rooms.actions import open_company_room
 from counterline.services import Services
 

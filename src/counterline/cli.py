@@ -16,7 +16,6 @@ from counterline.accounts import queries as account_queries
 from counterline.accounts.models import Role
 from counterline.accounts.secrets import generate_password
 from counterline.bootstrap import ensure_first_admin
-from counterline.branches.actions import add_branch
 from counterline.branches.queries import list_branches
 from counterline.config import Settings, load_settings
 from counterline.db import Unit
@@ -25,6 +24,7 @@ from counterline.errors import UserError
 from counterline.migrate import upgrade
 from counterline.ops.backup import BackupError, back_up
 from counterline.ops.backup import restore as restore_backup
+from counterline.people import actions as people
 from counterline.realtime.wire import uvicorn_options
 from counterline.services import Services
 
@@ -147,7 +147,7 @@ def branch() -> None:
 @click.pass_context
 def branch_add(ctx: click.Context, name: str) -> None:
     """Add a branch and its branch room."""
-    created = _in_transaction(_settings(ctx), lambda unit: add_branch(unit, name))
+    created = _in_transaction(_settings(ctx), lambda unit: people.add_branch(unit, name))
     click.echo(f"Added branch {created.name} (id {created.id}).")
 
 
@@ -186,7 +186,7 @@ def user_add(
 
     async def work(unit: Unit) -> tuple[Any, str | None]:
         home = await accounts.get_branch_named(unit, branch_name)
-        return await accounts.add_user(
+        return await people.add_user(
             unit,
             username=username,
             display_name=display_name,
@@ -211,7 +211,7 @@ def user_move(ctx: click.Context, username: str, branch_name: str) -> None:
     async def work(unit: Unit) -> None:
         target = await accounts.get_user_named(unit, username)
         home = await accounts.get_branch_named(unit, branch_name)
-        await accounts.move_user(unit, target, home, actor_id=None)
+        await people.move_user(unit, target, home, actor_id=None)
 
     _in_transaction(_settings(ctx), work)
     click.echo(f"Moved {username} to {branch_name}.")

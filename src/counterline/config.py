@@ -11,12 +11,12 @@ import os
 import tomllib
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -31,7 +31,7 @@ class Settings(BaseSettings):
     port: int = 8000
     time_zone: str = "Asia/Shanghai"
     default_language: str = "zh_CN"
-    trusted_proxies: list[str] = Field(default_factory=list)
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
     secure_cookies: bool = False
     session_idle_minutes: int = 12 * 60
     session_absolute_hours: int = 7 * 24
@@ -44,14 +44,21 @@ class Settings(BaseSettings):
     max_queued_writes: int = 500
     node_heartbeat_seconds: float = 10.0
     node_dead_after_seconds: float = 30.0
-    allowed_origins: list[str] = Field(default_factory=list)
+    allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     public_origin: str = ""
     max_streams_per_user: int = Field(default=20, ge=1)
     max_request_body_bytes: int = Field(default=1 << 20, ge=1024)
     request_body_timeout_seconds: float = Field(default=30.0, gt=0)
     access_poll_seconds: float = Field(default=1.0, gt=0)
+    job_poll_seconds: float = Field(default=1.0, gt=0)
+    job_batch_size: int = Field(default=10, ge=1)
+    job_lease_seconds: float = Field(default=60.0, gt=0)
+    job_max_attempts: int = Field(default=10, ge=1)
+    job_retry_seconds: float = Field(default=10.0, ge=0)
+    # Extra modules whose `jobs` (a JobSet) the runner also runs: plug-ins, test kinds.
+    task_modules: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
-    @field_validator("trusted_proxies", "allowed_origins", mode="before")
+    @field_validator("trusted_proxies", "allowed_origins", "task_modules", mode="before")
     @classmethod
     def _split_commas(cls, value: Any) -> Any:
         if isinstance(value, str):

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import uuid
 
-from counterline.accounts.actions import add_user
 from counterline.accounts.models import Role
-from counterline.branches.actions import add_branch
 from counterline.branches.queries import find_branch_by_name
 from counterline.errors import UserError
 from counterline.i18n import N_
 from counterline.messages.actions import post_message
+from counterline.people.actions import add_branch, add_user
 from counterline.rooms.actions import create_topic_room, open_company_room
 from counterline.rooms.models import Visibility
 from counterline.services import Services

@@ -19,7 +19,7 @@ from counterline.accounts.actions import (
     touch_session,
 )
 from counterline.accounts.secrets import token_hash
-from counterline.errors import Forbidden, Unauthorized
+from counterline.errors import Forbidden
 from counterline.i18n import N_, current_language, pick_language
 from counterline.net import client_ip, request_scheme
 from counterline.services import Services
@@ -107,26 +107,8 @@ def language_of_request(connection: HTTPConnection) -> str:
     )
 
 
+# Routes declare who may call them with the policy types of counterline.accounts.guards.
 OptionalIdentity = Annotated[Identity | None, Depends(find_identity)]
-
-
-async def require_login(identity: OptionalIdentity) -> Identity:
-    if identity is None:
-        raise Unauthorized(N_("Please log in."))
-    return identity
-
-
-LoggedIn = Annotated[Identity, Depends(require_login)]
-
-
-async def require_identity(identity: LoggedIn) -> Identity:
-    """A logged-in user who has replaced their one-time password."""
-    if identity.user.must_change_password:
-        raise Forbidden(N_("Please choose your own password first."))
-    return identity
-
-
-IdentityDep = Annotated[Identity, Depends(require_identity)]
 
 
 def is_same_origin(connection: HTTPConnection, origin: str) -> bool:

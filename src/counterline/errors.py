@@ -29,6 +29,10 @@ class Forbidden(UserError):
     status_code = 403
 
 
+class PasswordChangeRequired(Forbidden):
+    """Logged in with a one-time password: only the password change is open."""
+
+
 class Unauthorized(UserError):
     status_code = 401
 

@@ -1,12 +1,13 @@
 """Import every table so the metadata is complete (Alembic, tests)."""
 
+from counterline.access_feed import AccessChange
 from counterline.accounts.models import ApiToken, KnownAddress, LoginAttempt, Session, User
 from counterline.audit.models import AuditEntry
 from counterline.branches.models import Branch
 from counterline.db import Base
+from counterline.jobs.models import Job
 from counterline.messages.models import Message
 from counterline.rooms.models import Membership, Room
-from counterline.streams.models import AccessChange
 
 __all__ = [
     "AccessChange",
@@ -14,6 +15,7 @@ __all__ = [
     "AuditEntry",
     "Base",
     "Branch",
+    "Job",
     "KnownAddress",
     "LoginAttempt",
     "Membership",

@@ -12,32 +12,33 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from counterline.accounts.cache import DirectoryCache, IdentityCache
-from counterline.accounts.events import AccountChanged, SessionEnded
+from counterline.accounts.events import ForgetAccount
 from counterline.config import Settings
-from counterline.db import Database, Unit, create_engine, unit_of_work, utcnow
-from counterline.errors import TooManyRequests
-from counterline.i18n import N_
+from counterline.db import Database, Unit, create_engine, unit_of_work
+from counterline.jobs import tasks as job_tasks
+from counterline.jobs.registry import combine, load_task_modules
+from counterline.jobs.runner import JobRunner
 from counterline.messages.actions import posted_event
-from counterline.messages.queries import (
-    hold_posting_order,
-    list_after_anywhere,
-    release_posting_order,
-)
+from counterline.messages.posting import PostingOrder
+from counterline.messages.queries import list_after_anywhere
 from counterline.messages.writer import PostWriter
 from counterline.ops.metrics import Metrics
-from counterline.presence.events import PresenceChanged
-from counterline.presence.queries import set_last_seen
+from counterline.presence.events import PresenceSeen
+from counterline.presence.recording import PresenceRecorder, batch_pace
 from counterline.presence.registry import LocalRegistry, PresenceRegistry, RedisRegistry
-from counterline.presence.tracker import BATCH_INTERVAL_SECONDS, PresenceTracker
+from counterline.presence.tracker import PresenceTracker
 from counterline.realtime.broker import Broker, make_broker
 from counterline.realtime.events import Envelope, Event
 from counterline.realtime.hub import Hub
 from counterline.sqlite_inline import WalCheckpointer
+from counterline.streams import tasks as stream_tasks
 from counterline.streams.follower import AccessFollower
+from counterline.streams.sweeper import sweep_idle_connections
+from counterline.subscribers import Subscribers
 from counterline.tasks import stop_task
 
-SWEEP_INTERVAL_SECONDS = 5.0
-SOCKETS_PER_BATCH_SECOND = 10_000
+# Each capability's durable jobs (its tasks.py), run by every process's JobRunner.
+TASKS = (job_tasks.jobs, stream_tasks.jobs)
 
 
 @dataclass
@@ -51,12 +52,15 @@ class Services:
     broker: Broker = field(init=False)
     presence: PresenceTracker = field(init=False)
     writer: PostWriter = field(init=False)
+    posting_order: PostingOrder = field(init=False)
+    recorder: PresenceRecorder = field(init=False)
     access: AccessFollower = field(init=False)
+    committed: Subscribers = field(default_factory=Subscribers)
+    jobs: JobRunner = field(init=False)
+    _job_runner: asyncio.Task[None] | None = None
     _sweeper: asyncio.Task[None] | None = None
     _checkpointer: asyncio.Task[None] | None = None
     _follower: asyncio.Task[None] | None = None
-    _writes_waiting: int = 0
-    _posting: asyncio.Lock = field(default_factory=asyncio.Lock)
     _sqlite_writer: contextlib.AbstractAsyncContextManager[object] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -67,28 +71,35 @@ class Services:
         registry: PresenceRegistry = (
             RedisRegistry(
                 self.settings.redis_url,
-                on_orphaned=self._announce_offline,
+                on_orphaned=lambda user_ids: self.recorder.announce_offline(user_ids),
                 beat_seconds=self.settings.node_heartbeat_seconds,
                 dead_after_seconds=self.settings.node_dead_after_seconds,
             )
             if self.settings.redis_url
             else LocalRegistry()
         )
-        self.writer = PostWriter(self.posting, on_group=self.metrics.posts_per_commit.observe)
+        self.posting_order = PostingOrder(self.database, self.transaction)
+        self.writer = PostWriter(
+            self.posting_order.group,
+            max_in_flight=self.settings.max_queued_writes,
+            on_group=self.metrics.posts_per_commit.observe,
+        )
         self.access = AccessFollower(
             self.hub,
             self.reading,
-            self.transaction,
             on_changed=self._account_changed,
             poll_seconds=self.settings.access_poll_seconds,
         )
-        self.hub.on_presence = registry.observe
-        self.hub.on_account_changed = self._account_changed
+        kinds = combine([*TASKS, *load_task_modules(self.settings.task_modules)])
+        self.jobs = JobRunner(kinds, self.reading, self.transaction, self.settings)
+        self.hub.on(PresenceSeen, self._presence_seen)
+        self.hub.on(ForgetAccount, lambda forget: self._account_changed(forget.user_id))
+        self.recorder = PresenceRecorder(registry, self.transaction)
         self.presence = PresenceTracker(
-            self._node_presence_changed,
+            self.recorder.node_changed,
             grace_seconds=self.settings.presence_grace_seconds,
             registry=registry,
-            pace=self._presence_pace,
+            pace=lambda: batch_pace(self.hub.connection_count),
         )
 
     @classmethod
@@ -103,14 +114,18 @@ class Services:
         self.writer.start()
         await self.access.start_at_end()
         self._follower = asyncio.create_task(self.access.run())
-        self._sweeper = asyncio.create_task(self._sweep_idle_connections())
+        await self.jobs.schedule_recurring()
+        self._job_runner = asyncio.create_task(self.jobs.run())
+        self._sweeper = asyncio.create_task(
+            sweep_idle_connections(self.hub, self.settings.heartbeat_timeout_seconds)
+        )
         if self.database.sqlite_path is not None:
             checkpointer = WalCheckpointer(self.database.sqlite_path)
             self._checkpointer = asyncio.create_task(checkpointer.run())
 
     async def stop(self) -> None:
         await self.writer.stop()
-        for task in (self._sweeper, self._checkpointer, self._follower):
+        for task in (self._job_runner, self._sweeper, self._checkpointer, self._follower):
             await stop_task(task)
         for connection in self.hub.connections():
             connection.close(1001)
@@ -135,41 +150,7 @@ class Services:
             yield unit
         self.metrics.db_write.observe(time.perf_counter() - started)
         await self.publish(unit.events)
-
-    @asynccontextmanager
-    async def posting(self) -> AsyncIterator[Unit]:
-        """A write transaction that posts a group of messages (``self.writer``). One group
-        at a time in this process, from before the insert until its events are published:
-        a commit can return after a later one has (SQLite checkpoints, PostgreSQL
-        replies), and message.posted must leave in id order, or a client resuming from the
-        last id it saw would miss one. On PostgreSQL the order holds across nodes too (see
-        docs/realtime.md)."""
-        async with self._posting:
-            if self.database.dialect != "postgresql":
-                async with self.transaction() as unit:
-                    yield unit
-                return
-            # One connection holds the order and runs the transaction: a pool checkout
-            # and a BEGIN fewer per group than a connection for each.
-            async with self.database.engine.connect() as connection:
-                await hold_posting_order(connection)
-                try:
-                    async with self.transaction(connection) as unit:
-                        yield unit
-                finally:
-                    await release_posting_order(connection)
-
-    @asynccontextmanager
-    async def admit_write(self) -> AsyncIterator[None]:
-        """Shed load explicitly: past the queue limit a write is refused (429), not delayed
-        until it times out. The client retries with the same client id."""
-        if self._writes_waiting >= self.settings.max_queued_writes:
-            raise TooManyRequests(N_("The server is busy. Please try again."), retry_after=1)
-        self._writes_waiting += 1
-        try:
-            yield
-        finally:
-            self._writes_waiting -= 1
+        await self.committed.notify(unit.events)
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[Unit]:
@@ -179,12 +160,10 @@ class Services:
         self.metrics.db_read.observe(time.perf_counter() - started)
 
     async def publish(self, events: Iterable[Event]) -> None:
-        events = list(events)
-        for event in events:
-            # Here at once; other nodes (and this one again) when the event reaches them.
-            if isinstance(event, AccountChanged | SessionEnded):
-                self._account_changed(event.user_id)
         envelopes = [event.envelope() for event in events]
+        # Some controls act here at once (a logout forgets cached identities); other nodes,
+        # and this one again, apply them when the envelope reaches them.
+        self.hub.apply_at_publish(envelopes)
         if envelopes:
             self.metrics.events_published += len(envelopes)
             await self.broker.publish(envelopes)
@@ -198,34 +177,6 @@ class Services:
         self.identities.forget_user(user_id)
         self.directory.forget()
 
-    def _presence_pace(self) -> float:
-        """Seconds between presence batches: every batch is a frame to every socket, so
-        with many sockets they come less often (1 s at 10,000)."""
-        return max(BATCH_INTERVAL_SECONDS, self.hub.connection_count / SOCKETS_PER_BATCH_SECOND)
-
-    async def _node_presence_changed(self, changes: list[tuple[int, bool]]) -> None:
-        registry = self.presence.registry
-        everywhere = []
-        for user_id, online in changes:
-            if await (registry.arrive(user_id) if online else registry.leave(user_id)):
-                everywhere.append((user_id, online))
-        await self._record_presence(everywhere)
-
-    async def _announce_offline(self, user_ids: list[int]) -> None:
-        await self._record_presence([(user_id, False) for user_id in user_ids])
-
-    async def _record_presence(self, changes: list[tuple[int, bool]]) -> None:
-        """Remember when the users were last seen and tell everyone, in one event."""
-        if not changes:
-            return
-        now = utcnow()
-        async with self.transaction() as unit:
-            await set_last_seen(unit.session, {user_id for user_id, _ in changes}, now)
-            unit.emit(PresenceChanged(changes=tuple(changes), last_seen_at=now))
-
-    async def _sweep_idle_connections(self) -> None:
-        timeout = self.settings.heartbeat_timeout_seconds
-        while True:
-            await asyncio.sleep(min(SWEEP_INTERVAL_SECONDS, timeout / 3))
-            self.hub.close_idle(time.monotonic() - timeout)
-            self.hub.close_expired(utcnow())
+    def _presence_seen(self, seen: PresenceSeen) -> None:
+        for user_id, online in seen.changes:
+            self.presence.registry.observe(user_id, online)

@@ -14,12 +14,13 @@ from typing import Any, TypeVar
 
 from sqlalchemy import select, update
 
-from counterline.accounts.actions import add_user, start_session
+from counterline.accounts.actions import start_session
 from counterline.accounts.models import Role, User
 from counterline.branches.models import Branch
 from counterline.config import Settings
 from counterline.messages.actions import post_message
 from counterline.messages.models import Message
+from counterline.people.actions import add_user
 from counterline.services import Services
 
 T = TypeVar("T")

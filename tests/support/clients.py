@@ -92,3 +92,15 @@ def presence_changes(frame: dict[str, Any]) -> dict[int, dict[str, Any]]:
         for online, key in ((True, "online"), (False, "offline"))
         for user_id in frame[key]
     }
+
+
+async def post(client: Client, room_id: int, body: str, client_id: str) -> int:
+    """Post a message that must be accepted; its id."""
+    response = await client.post_message(room_id, body, client_id)
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
+
+
+def message_ids(frames: list[dict[str, Any]]) -> list[int]:
+    """The ids of the messages among ``frames``, in order."""
+    return [f["message"]["id"] for f in frames if f["type"] == "message.posted"]

@@ -6,11 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
-from counterline.accounts.actions import add_user, get_user_named
+from counterline.accounts.actions import get_user_named
 from counterline.accounts.models import Role
-from counterline.branches.actions import add_branch
 from counterline.messages.actions import post_message
 from counterline.messages.rendering import render_body
+from counterline.people.actions import add_branch, add_user
 from counterline.rooms.actions import create_topic_room, join_room
 from counterline.rooms.models import Visibility
 from counterline.services import Services

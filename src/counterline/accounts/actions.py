@@ -5,6 +5,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from counterline.access_feed import access_changed
 from counterline.accounts import queries, throttling
 from counterline.accounts.events import AccountChanged, SessionEnded
 from counterline.accounts.models import ApiToken, LoginAttempt, Role, Session, User
@@ -21,8 +22,6 @@ from counterline.branches.queries import find_branch_by_name
 from counterline.db import Unit, utcnow
 from counterline.errors import NotFound, Unauthorized, UserError
 from counterline.i18n import N_
-from counterline.rooms.actions import move_between_branch_rooms, place_in_home_rooms
-from counterline.streams.actions import access_changed
 
 MIN_PASSWORD_LENGTH = 8
 _USERNAME = re.compile(r"^[\w.@-]{2,64}$")
@@ -53,7 +52,7 @@ def check_new_password(password: str) -> str:
     return password
 
 
-async def add_user(
+async def create_user(
     unit: Unit,
     *,
     username: str,
@@ -63,7 +62,8 @@ async def add_user(
     password: str | None = None,
     actor_id: int | None = None,
 ) -> tuple[User, str | None]:
-    """Create a user in their home rooms. Without a password, returns a one-time one."""
+    """Create a user's account (``people.actions.add_user`` also places them in their home
+    rooms). Without a password, returns a one-time one."""
     username = check_username(username)
     if await queries.find_user_by_username(unit.session, username):
         raise UserError(N_("The username %(name)s is taken."), name=username)
@@ -82,7 +82,6 @@ async def add_user(
     )
     unit.session.add(user)
     await unit.session.flush()
-    await place_in_home_rooms(unit, user, branch)
     record(
         unit,
         "user.added",
@@ -95,15 +94,17 @@ async def add_user(
     return user, one_time
 
 
-async def move_user(unit: Unit, user: User, new_branch: Branch, *, actor_id: int | None) -> None:
-    """Move a user to another branch; their past messages keep the branch they had."""
+async def change_branch(
+    unit: Unit, user: User, new_branch: Branch, *, actor_id: int | None
+) -> Branch | None:
+    """Put a user's account in another branch; returns the branch they left, or None if
+    they were in ``new_branch`` already (``people.actions.move_user`` moves their rooms)."""
     if user.branch_id == new_branch.id:
-        return
+        return None
     old_branch = await unit.session.get(Branch, user.branch_id)
     assert old_branch is not None
     user.branch_id = new_branch.id
     unit.emit(AccountChanged(user_id=user.id))
-    await move_between_branch_rooms(unit, user, old_branch, new_branch)
     record(
         unit,
         "user.moved",
@@ -112,6 +113,7 @@ async def move_user(unit: Unit, user: User, new_branch: Branch, *, actor_id: int
         from_branch=old_branch.id,
         to_branch=new_branch.id,
     )
+    return old_branch
 
 
 async def get_branch_named(unit: Unit, name: str) -> Branch:
@@ -160,6 +162,16 @@ async def log_in(unit: Unit, username: str, password: str, client_ip: str) -> Lo
     token, session = await start_session(unit, user, client_ip)
     record(unit, "login.succeeded", actor_id=user.id, target=f"user:{user.id}", client_ip=client_ip)
     return LoginResult(user=user, session_token=token, csrf_token=session.csrf_token)
+
+
+async def log_in_replacing(
+    unit: Unit, old_token: str | None, username: str, password: str, client_ip: str
+) -> LoginResult:
+    """Log in from a browser that may still hold a session: that session ends first, so on
+    a shared counter PC the previous clerk's session never outlives the next login."""
+    if old_token:
+        await log_out(unit, old_token, client_ip)
+    return await log_in(unit, username, password, client_ip)
 
 
 def _record_crossings(

@@ -3,7 +3,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from counterline.realtime.controls import CloseSession, Control, Notice, control
 from counterline.realtime.events import CONTROL_STREAM, Event, user_stream
+
+
+@control("forget_account")
+@dataclass(frozen=True, slots=True)
+class ForgetAccount(Notice):
+    """Every node forgets what it cached about the user (identities, the directory); the
+    publishing node at once, before the request answers."""
+
+    at_publish = True
+    user_id: int
 
 
 @dataclass(frozen=True)
@@ -21,8 +32,8 @@ class SessionEnded(Event):
     def payload(self) -> dict[str, Any]:
         return {"session_id": self.session_id}
 
-    def control(self) -> dict[str, Any]:
-        return {"close_session": self.session_id, "user_id": self.user_id}
+    def controls(self) -> tuple[Control, ...]:
+        return (ForgetAccount(self.user_id), CloseSession(self.user_id, self.session_id))
 
 
 @dataclass(frozen=True)
@@ -39,5 +50,5 @@ class AccountChanged(Event):
     def payload(self) -> dict[str, Any]:
         return {"user_id": self.user_id}
 
-    def control(self) -> dict[str, Any]:
-        return {"account_changed": self.user_id}
+    def controls(self) -> tuple[Control, ...]:
+        return (ForgetAccount(self.user_id),)

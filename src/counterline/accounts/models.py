@@ -1,27 +1,13 @@
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 from sqlalchemy import Boolean, Enum, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from counterline.accounts import policy
+from counterline.accounts.policy import Role
 from counterline.db import Base, UtcDateTime, utcnow
-
-
-class Role(enum.StrEnum):
-    clerk = "clerk"
-    trainer = "trainer"
-    manager = "manager"
-    admin = "admin"
-
-
-STAFF_ROLES = frozenset({Role.manager, Role.admin})
-
-
-def sees_client_ips(role: Role) -> bool:
-    """Managers and administrators see the client address of every message."""
-    return role in STAFF_ROLES
 
 
 class User(Base):
@@ -41,11 +27,7 @@ class User(Base):
 
     @property
     def sees_client_ips(self) -> bool:
-        return sees_client_ips(self.role)
-
-    @property
-    def creates_topic_rooms(self) -> bool:
-        return self.role in (Role.trainer, Role.admin)
+        return policy.sees_client_ips(self.role)
 
 
 class Session(Base):

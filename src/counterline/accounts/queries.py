@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from counterline.accounts.models import ApiToken, KnownAddress, LoginAttempt, Session, User
 from counterline.branches.models import Branch
+from counterline.locks import Namespace
 
 
 async def find_user_by_username(db: AsyncSession, username: str) -> User | None:
@@ -116,10 +117,13 @@ async def serialise_attempts(db: AsyncSession, username: str, client_ip: str) ->
     circle) do the same for just the attempts that compete.
     """
     if db.bind.dialect.name == "postgresql":
-        for namespace, key in ((7411002, username), (7411003, client_ip)):
+        for namespace, key in (
+            (Namespace.LOGIN_ATTEMPTS_BY_USERNAME, username),
+            (Namespace.LOGIN_ATTEMPTS_BY_ADDRESS, client_ip),
+        ):
             await db.execute(
                 text("SELECT pg_advisory_xact_lock(:namespace, hashtext(:key))"),
-                {"namespace": namespace, "key": key},
+                {"namespace": namespace.value, "key": key},
             )
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from counterline.accounts import actions, queries, views
+from counterline.accounts.guards import PUBLIC, Identified, LoggedIn
 from counterline.accounts.schemas import (
     LoginIn,
     PasswordChangeIn,
@@ -13,7 +14,7 @@ from counterline.accounts.schemas import (
 )
 from counterline.api_errors import BODY_ERRORS, error_responses
 from counterline.config import Settings
-from counterline.deps import SESSION_COOKIE, ClientIp, IdentityDep, LoggedIn, ServicesDep
+from counterline.deps import SESSION_COOKIE, ClientIp, ServicesDep
 from counterline.ids import Id
 
 router = APIRouter(tags=["accounts"])
@@ -31,7 +32,9 @@ def set_session_cookie(response: Response, token: str, settings: Settings) -> No
     )
 
 
-@router.post("/session", responses=error_responses(*BODY_ERRORS, 401, 403, 429))
+@router.post(
+    "/session", dependencies=[PUBLIC], responses=error_responses(*BODY_ERRORS, 401, 403, 429)
+)
 async def log_in(
     credentials: LoginIn,
     request: Request,
@@ -42,9 +45,9 @@ async def log_in(
     """Log in with username and password; sets the session cookie."""
     old = request.cookies.get(SESSION_COOKIE)
     async with services.transaction() as unit:
-        if old:
-            await actions.log_out(unit, old, ip)
-        result = await actions.log_in(unit, credentials.username, credentials.password, ip)
+        result = await actions.log_in_replacing(
+            unit, old, credentials.username, credentials.password, ip
+        )
         if result.error is None:
             assert result.user is not None
             user_view = await views.describe(unit, result.user, services.presence)
@@ -71,7 +74,7 @@ async def current_session(identity: LoggedIn, services: ServicesDep) -> SessionO
     )
 
 
-@router.delete("/session", status_code=204, responses=error_responses(403))
+@router.delete("/session", status_code=204, dependencies=[PUBLIC], responses=error_responses(403))
 async def log_out(request: Request, services: ServicesDep, ip: ClientIp) -> Response:
     """Log out: the session is destroyed on the server and its tabs are disconnected."""
     token = request.cookies.get(SESSION_COOKIE)
@@ -100,7 +103,7 @@ async def change_password(
 
 
 @router.get("/users", responses=error_responses(401, 403))
-async def list_users(identity: IdentityDep, services: ServicesDep) -> UserList:
+async def list_users(identity: Identified, services: ServicesDep) -> UserList:
     """Every active user with branch, role, online status and last-seen time."""
     async with services.reading() as unit:
         users = await views.list_directory(unit, services.presence)
@@ -108,7 +111,7 @@ async def list_users(identity: IdentityDep, services: ServicesDep) -> UserList:
 
 
 @router.get("/account/tokens", responses=error_responses(401, 403))
-async def list_tokens(identity: IdentityDep, services: ServicesDep) -> TokenList:
+async def list_tokens(identity: Identified, services: ServicesDep) -> TokenList:
     """Your API tokens (their secrets are shown only once, when made)."""
     async with services.reading() as unit:
         rows = await queries.list_tokens(unit.session, identity.user.id)
@@ -125,7 +128,7 @@ async def list_tokens(identity: IdentityDep, services: ServicesDep) -> TokenList
 @router.delete(
     "/account/tokens/{token_id}", status_code=204, responses=error_responses(401, 403, 404, 422)
 )
-async def revoke_token(token_id: Id, identity: IdentityDep, services: ServicesDep) -> Response:
+async def revoke_token(token_id: Id, identity: Identified, services: ServicesDep) -> Response:
     """Revoke one of your API tokens: it stops working and streams opened with it close."""
     async with services.transaction() as unit:
         await actions.revoke_api_token(

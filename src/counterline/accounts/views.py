@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from counterline.accounts import queries
 from counterline.accounts.models import User
 from counterline.accounts.schemas import UserOut
 from counterline.branches.models import Branch
 from counterline.db import Unit
-from counterline.presence.tracker import PresenceTracker
 
 
-def user_out(user: User, branch: Branch, presence: PresenceTracker) -> UserOut:
+class OnlineStatus(Protocol):
+    """Who is online (presence's tracker): asked, not imported, so accounts stays below
+    presence in the layers."""
+
+    def is_online(self, user_id: int) -> bool: ...
+
+
+def user_out(user: User, branch: Branch, presence: OnlineStatus) -> UserOut:
     return UserOut(
         id=user.id,
         username=user.username,
@@ -25,7 +31,7 @@ def user_out(user: User, branch: Branch, presence: PresenceTracker) -> UserOut:
     )
 
 
-async def list_directory(unit: Unit, presence: PresenceTracker) -> list[dict[str, Any]]:
+async def list_directory(unit: Unit, presence: OnlineStatus) -> list[dict[str, Any]]:
     """Every active user as UserOut's JSON form, built without a model per user."""
     return [
         {
@@ -42,7 +48,7 @@ async def list_directory(unit: Unit, presence: PresenceTracker) -> list[dict[str
     ]
 
 
-async def describe(unit: Unit, user: User, presence: PresenceTracker) -> UserOut:
+async def describe(unit: Unit, user: User, presence: OnlineStatus) -> UserOut:
     branch = await unit.session.get(Branch, user.branch_id)
     assert branch is not None
     return user_out(user, branch, presence)

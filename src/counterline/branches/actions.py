@@ -6,7 +6,6 @@ from counterline.branches.models import Branch
 from counterline.db import Unit
 from counterline.errors import UserError
 from counterline.i18n import N_
-from counterline.rooms.actions import open_branch_room
 
 
 def check_branch_name(name: str) -> str:
@@ -18,14 +17,13 @@ def check_branch_name(name: str) -> str:
     return name
 
 
-async def add_branch(unit: Unit, name: str, *, actor_id: int | None = None) -> Branch:
-    """Create a branch and its branch room."""
+async def create_branch(unit: Unit, name: str, *, actor_id: int | None = None) -> Branch:
+    """Create a branch (``people.actions.add_branch`` also opens its room)."""
     name = check_branch_name(name)
     if await queries.find_branch_by_name(unit.session, name):
         raise UserError(N_("A branch named %(name)s already exists."), name=name)
     branch = Branch(name=name)
     unit.session.add(branch)
     await unit.session.flush()
-    await open_branch_room(unit, branch)
     record(unit, "branch.added", actor_id=actor_id, target=f"branch:{branch.id}", name=name)
     return branch

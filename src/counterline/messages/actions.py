@@ -14,7 +14,12 @@ from counterline.messages import queries
 from counterline.messages.events import MessagePosted
 from counterline.messages.queries import StoredMessage
 from counterline.messages.rendering import render_body
-from counterline.messages.schemas import MAX_BODY_LENGTH, MessageOut, MessagePage
+from counterline.messages.schemas import (
+    MAX_BODY_LENGTH,
+    MessageOut,
+    MessagePage,
+    withheld_fields,
+)
 from counterline.rooms.actions import NOT_A_MEMBER, check_member
 
 MAX_PAGE = 200
@@ -36,35 +41,40 @@ def check_body(body: str) -> str:
 
 
 def message_out(message: StoredMessage, *, staff: bool, viewer_id: int | None) -> MessageOut:
-    """The message as ``viewer_id`` sees it: the client id only if it is theirs (another
-    member could otherwise reuse it), the client IP only for ``staff``."""
+    """The message as ``viewer_id`` sees it (``withheld_fields``: the client id only if it
+    is theirs, since another member could otherwise reuse it; the client IP only for staff)."""
+    fields = _fields_of(message)
+    for name in withheld_fields(staff=staff, author=viewer_id == message.author_id):
+        fields[name] = None
     # Validated from a dict: pydantic's core does that faster than model_construct, and
     # pages of history build fifty of these per request.
-    return MessageOut.model_validate(
-        {
-            "id": message.id,
-            "room_id": message.room_id,
-            "client_id": message.client_id if viewer_id == message.author_id else None,
-            "author": {
-                "id": message.author_id,
-                "username": message.author_username,
-                "display_name": message.author_display_name,
-            },
-            "branch": {"id": message.branch_id, "name": message.branch_name},
-            "body": message.body,
-            "body_html": message.body_html,
-            "created_at": message.created_at,
-            "client_ip": message.client_ip if staff else None,
-        }
-    )
+    return MessageOut.model_validate(fields)
+
+
+def _fields_of(message: StoredMessage) -> dict[str, Any]:
+    """A stored message in MessageOut's shape, every field included."""
+    return {
+        "id": message.id,
+        "room_id": message.room_id,
+        "client_id": message.client_id,
+        "author": {
+            "id": message.author_id,
+            "username": message.author_username,
+            "display_name": message.author_display_name,
+        },
+        "branch": {"id": message.branch_id, "name": message.branch_name},
+        "body": message.body,
+        "body_html": message.body_html,
+        "created_at": message.created_at,
+        "client_ip": message.client_ip,
+    }
 
 
 def posted_event(message: StoredMessage) -> MessagePosted:
-    """One event for every member (the author's tabs too): it carries no client id."""
-    full = message_out(message, staff=True, viewer_id=None)
-    return MessagePosted(
-        room_id=message.room_id, message=full.model_dump(mode="json", exclude={"client_id"})
-    )
+    """One event for every member; what each may see is cut by ``withheld_fields`` (an event
+    is nobody's own message: even the author's tabs get no client id)."""
+    full = MessageOut.model_validate(_fields_of(message)).model_dump(mode="json")
+    return MessagePosted(room_id=message.room_id, message=full)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from sqlalchemy.sql.dml import ReturningInsert
 
 from counterline.accounts.models import User
 from counterline.branches.models import Branch
+from counterline.locks import Key
 from counterline.messages.models import Message
 from counterline.rooms.models import Membership
 
@@ -74,7 +75,7 @@ async def _fetch(
     return [StoredMessage(*row) for row in await connection.execute(query, parameters)]
 
 
-COMMIT_ORDER_LOCK = 7411001
+COMMIT_ORDER_LOCK = Key.MESSAGE_COMMIT_ORDER.value
 
 
 async def serialise_writers(db: AsyncSession) -> None:
@@ -88,7 +89,7 @@ async def serialise_writers(db: AsyncSession) -> None:
         await db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": COMMIT_ORDER_LOCK})
 
 
-POSTING_ORDER_LOCK = 7411002
+POSTING_ORDER_LOCK = Key.MESSAGE_POSTING_ORDER.value
 
 
 async def hold_posting_order(connection: AsyncConnection) -> None:

@@ -7,8 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 from pydantic import BeforeValidator
 
+from counterline.accounts.guards import Identified
 from counterline.api_errors import BODY_ERRORS, ErrorOut, error_responses
-from counterline.deps import ClientIp, IdentityDep, ServicesDep
+from counterline.deps import ClientIp, ServicesDep
 from counterline.ids import Id, IdOrZero
 from counterline.messages import actions
 from counterline.messages.schemas import MessageIn, MessageOut, MessagePage
@@ -36,7 +37,7 @@ Day = Annotated[dt.date, BeforeValidator(_written_as_a_day)]
 )
 async def list_messages(
     room_id: Id,
-    identity: IdentityDep,
+    identity: Identified,
     services: ServicesDep,
     before: Annotated[
         IdOrZero | None, Query(description="Newest messages older than this id.")
@@ -80,13 +81,12 @@ async def list_messages(
 async def post_message(
     room_id: Id,
     new: MessageIn,
-    identity: IdentityDep,
+    identity: Identified,
     services: ServicesDep,
     ip: ClientIp,
 ) -> Response:
     """Post a message. Answers only after it is committed; safe to retry with the same client_id."""
-    async with services.admit_write():
-        message, created = await services.writer.post(
-            identity.user, room_id, new.body, new.client_id, ip
-        )
+    message, created = await services.writer.post(
+        identity.user, room_id, new.body, new.client_id, ip
+    )
     return json_of(message, 201 if created else 200)

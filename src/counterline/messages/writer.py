@@ -18,7 +18,8 @@ from dataclasses import dataclass
 
 from counterline.accounts.models import User
 from counterline.db import Unit
-from counterline.errors import UserError
+from counterline.errors import TooManyRequests, UserError
+from counterline.i18n import N_
 from counterline.messages.actions import Draft, Posted, post_messages
 from counterline.tasks import stop_task
 
@@ -38,7 +39,7 @@ class PostWriter:
     """Queue posts with :meth:`post`; one task stores them in groups of up to ``max_group``.
 
     ``open_group`` opens the write transaction for a group and publishes its events
-    after the commit (``Services.posting``).
+    after the commit (``PostingOrder.group``).
     """
 
     def __init__(
@@ -46,10 +47,13 @@ class PostWriter:
         open_group: Callable[[], AbstractAsyncContextManager[Unit]],
         *,
         max_group: int = MAX_GROUP,
+        max_in_flight: int | None = None,
         on_group: Callable[[int], None] | None = None,
     ) -> None:
         self._open_group = open_group
         self.max_group = max_group
+        self._max_in_flight = max_in_flight
+        self._in_flight = 0
         self._on_group = on_group
         self._waiting: deque[PendingPost] = deque()
         self._wake = asyncio.Event()
@@ -66,12 +70,22 @@ class PostWriter:
     async def post(
         self, author: User, room_id: int, body: str, client_id: str, client_ip: str
     ) -> Posted:
-        """Store a message (see ``actions.post_message``) once its group has committed."""
+        """Store a message (see ``actions.post_message``) once its group has committed.
+
+        Sheds load explicitly: with ``max_in_flight`` posts already waiting, a post is
+        refused (429) rather than delayed until it times out; the client retries with the
+        same client id."""
+        if self._max_in_flight is not None and self._in_flight >= self._max_in_flight:
+            raise TooManyRequests(N_("The server is busy. Please try again."), retry_after=1)
         answer: asyncio.Future[Posted] = asyncio.get_running_loop().create_future()
         draft = Draft(author, room_id, body, client_id, client_ip)
         self._waiting.append(PendingPost(draft, answer))
         self._wake.set()
-        return await answer
+        self._in_flight += 1
+        try:
+            return await answer
+        finally:
+            self._in_flight -= 1
 
     async def _run(self) -> None:
         while True:

@@ -4,18 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-
-@dataclass
-class Summary:
-    """A Prometheus summary without quantiles: how many observations and their sum
-    (seconds for timings)."""
-
-    count: int = 0
-    total: float = 0.0
-
-    def observe(self, value: float) -> None:
-        self.count += 1
-        self.total += value
+from counterline.jobs.queries import JobCounts
+from counterline.jobs.runner import JobStats
+from counterline.measures import Summary
 
 
 @dataclass
@@ -73,4 +64,28 @@ def render(
         "Posts stored together in one transaction (group commit).",
         metrics.posts_per_commit,
     )
+    return "\n".join(lines) + "\n"
+
+
+def render_jobs(stats: JobStats, counts: JobCounts) -> str:
+    """The job queue: the table's states (every node sees the same) and this runner's work."""
+    lines = [
+        "# HELP counterline_jobs Jobs in the queue by state (waiting: due, not yet claimed).",
+        "# TYPE counterline_jobs gauge",
+    ]
+    for state in ("waiting", "scheduled", "running", "failed"):
+        lines.append(f'counterline_jobs{{state="{state}"}} {getattr(counts, state)}')
+    for name, help_text, value in (
+        ("succeeded", "Jobs this process ran to the end.", stats.succeeded),
+        ("retried", "Failed attempts that will be tried again.", stats.retried),
+        ("failed", "Jobs that failed their last attempt.", stats.failed),
+    ):
+        metric = f"counterline_jobs_{name}_total"
+        lines += [f"# HELP {metric} {help_text}", f"# TYPE {metric} counter", f"{metric} {value}"]
+    lines += [
+        "# HELP counterline_job_seconds Time to run one job (handler and commit).",
+        "# TYPE counterline_job_seconds summary",
+        f"counterline_job_seconds_count {stats.run_seconds.count}",
+        f"counterline_job_seconds_sum {stats.run_seconds.total:.6f}",
+    ]
     return "\n".join(lines) + "\n"

@@ -5,14 +5,15 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, PlainTextResponse
 
+from counterline.accounts.guards import PUBLIC
 from counterline.db import ping
 from counterline.deps import ServicesDep
-from counterline.ops.metrics import render
+from counterline.ops.metrics import render, render_jobs
 
 router = APIRouter(include_in_schema=False)
 
 
-@router.get("/healthz")
+@router.get("/healthz", dependencies=[PUBLIC])
 async def health(services: ServicesDep) -> JSONResponse:
     """200 when the database answers; `live` tells whether live fan-out is healthy."""
     try:
@@ -30,7 +31,8 @@ async def health(services: ServicesDep) -> JSONResponse:
     )
 
 
-@router.get("/metrics")
+# Public as before: keep /metrics off the public network at the proxy.
+@router.get("/metrics", dependencies=[PUBLIC])
 async def metrics(services: ServicesDep) -> PlainTextResponse:
     body = render(
         services.metrics,
@@ -40,4 +42,5 @@ async def metrics(services: ServicesDep) -> PlainTextResponse:
         online_users=len(services.presence.online_user_ids()),
         live_healthy=services.broker.healthy,
     )
+    body += render_jobs(services.jobs.stats, await services.jobs.counts())
     return PlainTextResponse(body, media_type="text/plain; version=0.0.4")

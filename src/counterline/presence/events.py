@@ -4,7 +4,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from counterline.realtime.events import PRESENCE_STREAM, Event
+from counterline.realtime.controls import Control, Notice, control
+from counterline.realtime.events import Event
+
+PRESENCE_STREAM = "presence"  # every socket listens to it
+
+
+@control("presence")
+@dataclass(frozen=True, slots=True)
+class PresenceSeen(Notice):
+    """Each node's presence registry learns who is online now (``Hub.on``)."""
+
+    changes: tuple[tuple[int, bool], ...]
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PresenceSeen:
+        return cls(tuple((user_id, online) for user_id, online in data["changes"]))
 
 
 @dataclass(frozen=True)
@@ -34,5 +49,5 @@ class PresenceChanged(Event):
             "last_seen_at": self.last_seen_at.isoformat(),
         }
 
-    def control(self) -> dict[str, Any]:
-        return {"presence": [[user_id, online] for user_id, online in self.final_states().items()]}
+    def controls(self) -> tuple[Control, ...]:
+        return (PresenceSeen(tuple(self.final_states().items())),)

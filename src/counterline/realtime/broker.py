@@ -11,7 +11,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Protocol
 
-from counterline.realtime.events import Envelope, dumps, message_id_of
+from counterline.realtime.events import Envelope, dumps
 from counterline.realtime.hub import Hub
 
 log = logging.getLogger(__name__)
@@ -153,7 +153,7 @@ class RedisBroker:
             while True:
                 for envelope in await self.fetch_since(after):
                     self.hub.deliver(envelope)
-                    after = max(after, message_id_of(envelope) or 0)
+                    after = max(after, envelope.message_id or 0)
                 if self.healthy:
                     return
                 await asyncio.sleep(POLL_SECONDS)

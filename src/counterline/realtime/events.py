@@ -8,24 +8,16 @@ envelope crosses Redis unchanged, so every node sends identical bytes.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
-PRESENCE_STREAM = "presence"
+from counterline.realtime.controls import Control, decode_controls, encode_controls
+
 CONTROL_STREAM = "control"  # for the hubs only: no socket subscribes to it
 
 
-def room_stream(room_id: int) -> str:
-    return f"room:{room_id}"
-
-
-def room_id_of_stream(stream: str) -> int | None:
-    """The room a ``room:<id>`` stream is about; None for other streams."""
-    prefix, _, room_id = stream.partition(":")
-    return int(room_id) if prefix == "room" and room_id.isdecimal() else None
-
-
 def user_stream(user_id: int) -> str:
+    """A user's own stream: every socket of theirs listens to it."""
     return f"user:{user_id}"
 
 
@@ -35,29 +27,31 @@ class Envelope:
     type: str
     frame: str
     staff_frame: str | None = None
-    control: dict[str, Any] = field(default_factory=dict)
+    controls: tuple[Control, ...] = ()
     key: str | None = None
+    message_id: int | None = None  # set on message.posted: sockets skip what they replayed
 
     def frame_for(self, staff: bool) -> str:
         return self.staff_frame if staff and self.staff_frame is not None else self.frame
 
     def to_json(self) -> str:
         return json.dumps(
-            [self.stream, self.type, self.frame, self.staff_frame, self.control, self.key],
+            [
+                self.stream,
+                self.type,
+                self.frame,
+                self.staff_frame,
+                encode_controls(self.controls),
+                self.key,
+                self.message_id,
+            ],
             ensure_ascii=False,
         )
 
     @classmethod
     def from_json(cls, raw: str | bytes) -> Envelope:
-        stream, type_, frame, staff_frame, control, key = json.loads(raw)
-        return cls(stream, type_, frame, staff_frame, control, key)
-
-
-def message_id_of(envelope: Envelope) -> int | None:
-    """The message id an envelope carries (its key is ``message:<id>``), if any."""
-    if envelope.key is None or not envelope.key.startswith("message:"):
-        return None
-    return int(envelope.key.removeprefix("message:"))
+        stream, type_, frame, staff_frame, controls, key, message_id = json.loads(raw)
+        return cls(stream, type_, frame, staff_frame, decode_controls(controls), key, message_id)
 
 
 def dumps(data: dict[str, Any]) -> str:
@@ -80,12 +74,17 @@ class Event:
         """Extra fields only managers and admins may see; None when there are none."""
         return None
 
-    def control(self) -> dict[str, Any]:
-        """Instructions for the hub itself (not sent to clients)."""
-        return {}
+    def controls(self) -> tuple[Control, ...]:
+        """Instructions for the hubs themselves (not sent to clients), applied in order
+        before the frame is delivered."""
+        return ()
 
     def key(self) -> str | None:
         """Identity of the event, so a hub that receives it twice delivers it once."""
+        return None
+
+    def message_id(self) -> int | None:
+        """The message the event announces, if any (see ``Envelope.message_id``)."""
         return None
 
     def envelope(self) -> Envelope:
@@ -96,6 +95,7 @@ class Event:
             type=self.type,
             frame=dumps({**base, **self.payload()}),
             staff_frame=None if staff is None else dumps({**base, **staff}),
-            control=self.control(),
+            controls=self.controls(),
             key=self.key(),
+            message_id=self.message_id(),
         )

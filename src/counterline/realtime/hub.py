@@ -13,10 +13,11 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from counterline.ops.metrics import Summary
-from counterline.realtime.events import Envelope, message_id_of, room_stream
+from counterline.measures import Summary
+from counterline.realtime.controls import Notice
+from counterline.realtime.events import Envelope
 from counterline.realtime.wire import FrameWriter, text_frame
 
 OUTBOX_LIMIT = 2_000
@@ -28,12 +29,17 @@ CLOSE_GONE = 1006
 
 
 class Frame:
-    """One JSON text frame, encoded for the wire at most once however many get it."""
+    """One JSON text frame, encoded for the wire at most once however many get it.
 
-    __slots__ = ("_wire", "text")
+    ``message_id`` is the message a ``message.posted`` frame carries (0 for other frames),
+    so a socket can skip what it already sent from the database without parsing the text.
+    """
 
-    def __init__(self, text: str) -> None:
+    __slots__ = ("_wire", "message_id", "text")
+
+    def __init__(self, text: str, message_id: int = 0) -> None:
         self.text = text
+        self.message_id = message_id
         self._wire: bytes | None = None
 
     @property
@@ -98,6 +104,8 @@ class Connection:
 
     def push(self, frame: Frame, message_id: int = 0) -> None:
         # Messages up to skip_through were already sent from the database at connect.
+        # ``message_id`` is frame.message_id, passed by the hub: an argument is cheaper
+        # than an attribute read on the hot path.
         if self.closed or (message_id and message_id <= self.skip_through):
             return
         if self.direct:
@@ -134,6 +142,7 @@ class Connection:
 
 
 RECENT_KEYS = 50_000
+N = TypeVar("N", bound=Notice)
 
 
 class Hub:
@@ -144,8 +153,7 @@ class Hub:
         self._recent_order: deque[str] = deque()
         self.delivered = 0
         self.last_message_id = 0
-        self.on_presence: Callable[[int, bool], None] | None = None
-        self.on_account_changed: Callable[[int], None] | None = None
+        self._listeners: dict[type[Notice], list[Callable[[Any], None]]] = {}
         self.fanout = Summary()
 
     @property
@@ -188,21 +196,20 @@ class Hub:
         return set(self._streams)
 
     def deliver(self, envelope: Envelope) -> None:
-        if envelope.key is not None:
-            if self._seen(envelope.key):
-                return
-            message_id = message_id_of(envelope)
-            if message_id is not None:
-                self.last_message_id = max(self.last_message_id, message_id)
-        if envelope.control:
-            self._obey(envelope)
+        if envelope.key is not None and self._seen(envelope.key):
+            return
+        message_id = envelope.message_id or 0
+        self.last_message_id = max(self.last_message_id, message_id)
+        for control in envelope.controls:
+            control.apply(self)
         listeners = self._streams.get(envelope.stream)
         if not listeners:
             return
         started = time.perf_counter()
-        frame = Frame(envelope.frame)
-        staff_frame = Frame(envelope.staff_frame) if envelope.staff_frame is not None else frame
-        message_id = message_id_of(envelope) or 0
+        frame = Frame(envelope.frame, message_id)
+        staff_frame = (
+            Frame(envelope.staff_frame, message_id) if envelope.staff_frame is not None else frame
+        )
         for connection in tuple(listeners):
             connection.push(staff_frame if connection.staff else frame, message_id)
         self.delivered += len(listeners)
@@ -224,26 +231,35 @@ class Hub:
         for connection in self.connections():
             connection.push(frame)
 
-    def _obey(self, envelope: Envelope) -> None:
-        control = envelope.control
-        if "presence" in control and self.on_presence is not None:
-            for user_id, online in control["presence"]:
-                self.on_presence(user_id, online)
-        if "subscribe_user" in control:
-            for connection in self._users.get(control["subscribe_user"], ()):
-                self.subscribe(connection, room_stream(control["room_id"]))
-        if "unsubscribe_user" in control:
-            for connection in self._users.get(control["unsubscribe_user"], ()):
-                self.unsubscribe(connection, room_stream(control["room_id"]))
-        if self.on_account_changed is not None:
-            if "account_changed" in control:
-                self.on_account_changed(control["account_changed"])
-            if "close_session" in control:
-                self.on_account_changed(control["user_id"])
-        if "close_session" in control:
-            for connection in tuple(self._users.get(control["user_id"], ())):
-                if connection.session_id == control["close_session"]:
-                    connection.close(CLOSE_SESSION_ENDED)
+    def apply_at_publish(self, envelopes: list[Envelope]) -> None:
+        """Apply now the controls marked ``at_publish``; the rest, and these again, apply
+        when the envelopes come back through the broker."""
+        for envelope in envelopes:
+            for control in envelope.controls:
+                if control.at_publish:
+                    control.apply(self)
+
+    def on(self, kind: type[N], listener: Callable[[N], None]) -> None:
+        """Call ``listener`` with every notice of ``kind`` this hub receives."""
+        self._listeners.setdefault(kind, []).append(listener)
+
+    def notify(self, notice: Notice) -> None:
+        for listener in self._listeners.get(type(notice), ()):
+            listener(notice)
+
+    def subscribe_user(self, user_id: int, stream: str) -> None:
+        for connection in self._users.get(user_id, ()):
+            self.subscribe(connection, stream)
+
+    def unsubscribe_user(self, user_id: int, stream: str) -> None:
+        for connection in self._users.get(user_id, ()):
+            self.unsubscribe(connection, stream)
+
+    def close_session(self, user_id: int, session_id: int) -> None:
+        """Close the user's sockets of that session, as logged out."""
+        for connection in tuple(self._users.get(user_id, ())):
+            if connection.session_id == session_id:
+                connection.close(CLOSE_SESSION_ENDED)
 
     def close_expired(self, now: datetime) -> int:
         """Close sockets whose session has reached its absolute lifetime (as a logout)."""

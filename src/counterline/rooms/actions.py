@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from counterline.accounts.models import Role
+from counterline.access_feed import access_changed
+from counterline.accounts import policy
 from counterline.audit.actions import record
 from counterline.db import Unit
 from counterline.errors import Forbidden, NotFound, UserError
@@ -11,7 +12,6 @@ from counterline.rooms import queries
 from counterline.rooms.events import MemberAdded, MemberRemoved
 from counterline.rooms.models import Room, RoomKind, Visibility
 from counterline.rooms.schemas import RoomOut
-from counterline.streams.actions import access_changed
 
 if TYPE_CHECKING:
     from counterline.accounts.models import User
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 COMPANY_ROOM_NAME = "全公司"
 NOT_A_MEMBER = N_("Room not found, or you are not a member of it.")
+ONLY_TOPIC_ROOM_CREATORS = N_("Only trainers and administrators can create topic rooms.")
 
 
 async def open_company_room(unit: Unit) -> Room:
@@ -77,8 +78,8 @@ def check_room_name(name: str) -> str:
 async def create_topic_room(
     unit: Unit, creator: User, name: str, visibility: Visibility, *, client_ip: str = ""
 ) -> Room:
-    if not creator.creates_topic_rooms:
-        raise Forbidden(N_("Only trainers and administrators can create topic rooms."))
+    if not policy.creates_topic_rooms(creator.role):
+        raise Forbidden(ONLY_TOPIC_ROOM_CREATORS)
     room = Room(
         kind=RoomKind.topic,
         name=check_room_name(name),
@@ -123,7 +124,8 @@ async def join_room(unit: Unit, user: User, room_id: int) -> Room:
 
 
 async def invite_to_room(unit: Unit, inviter: User, room_id: int, invitee: User) -> Room:
-    if inviter.role == Role.admin:
+    any_room = policy.adds_members_to_any_room(inviter.role)
+    if any_room:
         room = await queries.find_room(unit.session, room_id)
         if room is None:
             raise NotFound(NOT_A_MEMBER)
@@ -131,7 +133,7 @@ async def invite_to_room(unit: Unit, inviter: User, room_id: int, invitee: User)
         room = await get_visible_room(unit, inviter, room_id)
     if room.kind != RoomKind.topic:
         raise UserError(N_("Members of company and branch rooms are set by their branch."))
-    if inviter.id != room.created_by_id and inviter.role != Role.admin:
+    if inviter.id != room.created_by_id and not any_room:
         raise Forbidden(N_("Only the room's creator or an administrator can add members."))
     await add_member(unit, room, invitee.id)
     record(

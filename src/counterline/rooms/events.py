@@ -3,7 +3,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from counterline.realtime.controls import Control, Subscribe, Unsubscribe
 from counterline.realtime.events import Event, user_stream
+
+
+def room_stream(room_id: int) -> str:
+    return f"room:{room_id}"
+
+
+def room_id_of_stream(stream: str) -> int | None:
+    """The room a ``room:<id>`` stream is about; None for other streams."""
+    prefix, _, room_id = stream.partition(":")
+    return int(room_id) if prefix == "room" and room_id.isdecimal() else None
 
 
 @dataclass(frozen=True)
@@ -21,8 +32,8 @@ class MemberAdded(Event):
     def payload(self) -> dict[str, Any]:
         return {"room": self.room}
 
-    def control(self) -> dict[str, Any]:
-        return {"subscribe_user": self.user_id, "room_id": self.room["id"]}
+    def controls(self) -> tuple[Control, ...]:
+        return (Subscribe(self.user_id, room_stream(self.room["id"])),)
 
 
 @dataclass(frozen=True)
@@ -40,5 +51,5 @@ class MemberRemoved(Event):
     def payload(self) -> dict[str, Any]:
         return {"room_id": self.room_id}
 
-    def control(self) -> dict[str, Any]:
-        return {"unsubscribe_user": self.user_id, "room_id": self.room_id}
+    def controls(self) -> tuple[Control, ...]:
+        return (Unsubscribe(self.user_id, room_stream(self.room_id)),)

@@ -8,7 +8,7 @@ longer allowed are unsubscribed (the tab gets ``room.left``), new rooms subscrib
 (``room.joined``), the staff flag follows the role, and sockets of an ended session, a
 revoked token or a deactivated account are closed as logged out. Live events carry the
 same changes faster where they reach (Redis, or the same process); the feed is what
-makes them certain. See docs/realtime.md.
+makes them certain. See docs/realtime.md. Rows a day old are deleted by a job (tasks.py).
 """
 
 from __future__ import annotations
@@ -19,12 +19,10 @@ import time
 from collections.abc import Callable, Collection, Iterable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from datetime import timedelta
 
-from counterline.db import Unit, utcnow
-from counterline.realtime.events import room_id_of_stream, room_stream
+from counterline.db import Unit
 from counterline.realtime.hub import CLOSE_SESSION_ENDED, Connection, Frame, Hub
-from counterline.rooms.events import MemberAdded, MemberRemoved
+from counterline.rooms.events import MemberAdded, MemberRemoved, room_id_of_stream, room_stream
 from counterline.rooms.schemas import RoomOut
 from counterline.streams import queries
 from counterline.streams.queries import Access
@@ -32,8 +30,6 @@ from counterline.streams.queries import Access
 log = logging.getLogger(__name__)
 GAP_SECONDS = 60.0
 MAX_GAPS = 1_000
-KEEP_CHANGES = timedelta(days=1)
-PRUNE_EVERY_SECONDS = 600.0
 
 UnitOf = Callable[[], AbstractAsyncContextManager[Unit]]
 
@@ -66,13 +62,11 @@ class AccessFollower:
         self,
         hub: Hub,
         reading: UnitOf,
-        writing: UnitOf,
         on_changed: Callable[[int], None],
         poll_seconds: float,
     ) -> None:
         self.hub = hub
         self._reading = reading
-        self._writing = writing
         self._on_changed = on_changed
         self._poll_seconds = poll_seconds
         self.cursor = FeedCursor()
@@ -82,14 +76,10 @@ class AccessFollower:
             self.cursor.after = await queries.latest_change_id(unit.session)
 
     async def run(self) -> None:
-        pruned_at = time.monotonic()
         while True:
             await asyncio.sleep(self._poll_seconds)
             try:
                 await self.follow()
-                if time.monotonic() - pruned_at > PRUNE_EVERY_SECONDS:
-                    pruned_at = time.monotonic()
-                    await self._prune()
             except Exception:
                 log.exception("following the access-change feed failed; retrying")
 
@@ -124,10 +114,6 @@ class AccessFollower:
         for user_id in here:
             for connection in self.hub.connections_of(user_id):
                 _reconcile(self.hub, connection, access.get(user_id), joined)
-
-    async def _prune(self) -> None:
-        async with self._writing() as unit:
-            await queries.delete_changes_before(unit.session, utcnow() - KEEP_CHANGES)
 
 
 def _rooms_to_join(connections: Iterable[Connection], access: Access | None) -> set[int]:

@@ -7,9 +7,10 @@ from datetime import datetime
 from sqlalchemy import bindparam, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from counterline.accounts.models import ApiToken, Session, User, sees_client_ips
+from counterline.access_feed import AccessChange
+from counterline.accounts.models import ApiToken, Session, User
+from counterline.accounts.policy import sees_client_ips
 from counterline.rooms.models import Membership, Room
-from counterline.streams.models import AccessChange
 
 
 async def latest_change_id(db: AsyncSession) -> int:

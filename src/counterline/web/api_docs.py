@@ -2,7 +2,7 @@
 
 The page is built from the same OpenAPI document as /api/v1/openapi.json, so it cannot drift
 from the routes. The WebSocket stream, which OpenAPI does not describe, is documented from the
-docstring of counterline.realtime.routes.
+docstring of counterline.streams.endpoint.
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from counterline.accounts.guards import PUBLIC
 from counterline.messages.rendering import render_body
-from counterline.realtime import routes as realtime_routes
+from counterline.streams import endpoint as stream_endpoint
 from counterline.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -175,7 +176,7 @@ def schemas_of(document: dict[str, Any]) -> list[Schema]:
     return schemas
 
 
-@router.get("/api/v1/docs")
+@router.get("/api/v1/docs", dependencies=[PUBLIC])
 async def api_docs(request: Request) -> Response:
     document = request.app.openapi()
     info = document.get("info", {})
@@ -188,6 +189,6 @@ async def api_docs(request: Request) -> Response:
             "intro_html": describe(info.get("description")),
             "groups": groups_of(document),
             "schemas": schemas_of(document),
-            "stream_doc": inspect.cleandoc(realtime_routes.__doc__ or ""),
+            "stream_doc": inspect.cleandoc(stream_endpoint.__doc__ or ""),
         },
     )

@@ -1,4 +1,4 @@
-// Server contract: WebSocket /api/v1/stream?last_message_id=N (realtime/routes.py). The server
+// Server contract: WebSocket /api/v1/stream?last_message_id=N (streams/endpoint.py). The server
 // replays every message after N in the user's rooms, then sends {"type":"ready",
 // "last_message_id", "online_user_ids"} and live events. We send {"type":"ping"} every
 // heartbeat.ping_seconds (boot JSON; COUNTERLINE_CLIENT_PING_SECONDS, 10 s) and expect

@@ -1,3 +1,8 @@
+"""The access-change feed: a row per change to what a user may read, written in the
+change's own transaction. Plumbing, so that every capability that changes access (accounts,
+rooms, an admin console) can write it without importing the ``streams`` capability, which
+follows the feed and re-checks open sockets (streams/follower.py, docs/realtime.md)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -5,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index
 from sqlalchemy.orm import Mapped, mapped_column
 
-from counterline.db import Base, UtcDateTime, utcnow
+from counterline.db import Base, Unit, UtcDateTime, utcnow
 
 
 class AccessChange(Base):
@@ -22,3 +27,9 @@ class AccessChange(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     changed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+def access_changed(unit: Unit, user_id: int) -> None:
+    """Note in the unit's transaction that what ``user_id`` may read has changed; every
+    node re-checks that user's open sockets once it commits."""
+    unit.session.add(AccessChange(user_id=user_id))

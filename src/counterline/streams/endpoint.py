@@ -30,9 +30,11 @@ from counterline.i18n import N_, current_language, gettext
 from counterline.ids import id_or_zero_of
 from counterline.messages.actions import posted_event
 from counterline.messages.queries import latest_message_id, list_missed
-from counterline.realtime.events import PRESENCE_STREAM, dumps, room_stream, user_stream
+from counterline.presence.events import PRESENCE_STREAM
+from counterline.realtime.events import dumps, user_stream
 from counterline.realtime.hub import CLOSE_SESSION_ENDED, Connection, Frame
 from counterline.realtime.wire import MAX_INBOUND_BYTES, frame_writer_of
+from counterline.rooms.events import room_stream
 from counterline.rooms.queries import list_room_ids_of
 from counterline.services import Services
 
@@ -225,12 +227,7 @@ def _drop_already_sent(connection: Connection, sent_through: int | None) -> None
     if sent_through is None:
         return
     connection.skip_through = sent_through
-    kept = []
-    for frame in connection.outbox:
-        is_message = frame.text.startswith('{"type":"message.posted"')
-        if is_message and json.loads(frame.text)["message"]["id"] <= sent_through:
-            continue
-        kept.append(frame)
+    kept = [frame for frame in connection.outbox if not 0 < frame.message_id <= sent_through]
     connection.outbox.clear()
     connection.outbox.extend(kept)
 

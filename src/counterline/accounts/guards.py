@@ -1,0 +1,86 @@
+"""Route policies as FastAPI dependencies: a route states who may call it by the type of its
+identity parameter (``identity: Identified``) or, when it does not look at the caller, with
+``dependencies=[PUBLIC]``.
+
+Each dependency declares its ``Policy`` (read from the route table by tests/test_policies.py)
+and is a single dependency: the hot routes pay one call for identity and policy together.
+A refusal is ``Unauthorized`` (not logged in), ``PasswordChangeRequired`` or ``Forbidden``;
+the API answers it with JSON, a page with a redirect to the login or password page
+(``web.errors``). Rules that depend on data (room membership) stay in the actions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+from fastapi import Depends
+from starlette.requests import HTTPConnection
+
+from counterline.accounts.actions import Identity
+from counterline.accounts.policy import ROLES_OF, Policy, declares
+from counterline.deps import find_identity
+from counterline.errors import Forbidden, PasswordChangeRequired, Unauthorized
+from counterline.i18n import N_
+
+ROLE_REFUSED = N_("Your role does not allow this.")
+
+
+@declares(Policy.PUBLIC)
+async def public() -> None:
+    """For public routes that do not look at the caller (health, the API reference)."""
+
+
+PUBLIC = Depends(public)
+
+
+@declares(Policy.PUBLIC)
+async def anyone(connection: HTTPConnection) -> Identity | None:
+    return await find_identity(connection)
+
+
+Anyone = Annotated[Identity | None, Depends(anyone)]
+
+
+@declares(Policy.LOGGED_IN)
+async def logged_in(connection: HTTPConnection) -> Identity:
+    identity = await find_identity(connection)
+    if identity is None:
+        raise Unauthorized(N_("Please log in."))
+    return identity
+
+
+LoggedIn = Annotated[Identity, Depends(logged_in)]
+
+
+@declares(Policy.IDENTIFIED)
+async def identified(connection: HTTPConnection) -> Identity:
+    identity = await logged_in(connection)
+    if identity.user.must_change_password:
+        raise PasswordChangeRequired(N_("Please choose your own password first."))
+    return identity
+
+
+Identified = Annotated[Identity, Depends(identified)]
+
+
+def role_guard(
+    policy: Policy, refusal: str = ROLE_REFUSED
+) -> Callable[[HTTPConnection], Awaitable[Identity]]:
+    """A dependency admitting identified users whose role the policy allows. ``refusal``
+    (an N_ msgid) can name what was refused, as the action it guards does."""
+    roles = ROLES_OF[policy]
+
+    @declares(policy)
+    async def guard(connection: HTTPConnection) -> Identity:
+        identity = await identified(connection)
+        if identity.user.role not in roles:
+            raise Forbidden(refusal)
+        return identity
+
+    return guard
+
+
+TrainerOrAdmin = Annotated[Identity, Depends(role_guard(Policy.TRAINER_OR_ADMIN))]
+StaffOnly = Annotated[Identity, Depends(role_guard(Policy.STAFF))]
+AdminOnly = Annotated[Identity, Depends(role_guard(Policy.ADMIN))]

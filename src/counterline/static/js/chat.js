@@ -1,5 +1,5 @@
 // Entry point of the room page. Server contract: the #boot JSON block rendered by
-// web/routes.py (room, me, staff, csrf_token, time_zone, language, page, last_message_id,
+// rooms/pages.py (room, me, staff, csrf_token, time_zone, language, page, last_message_id,
 // heartbeat, strings), the #directory JSON block (users as in GET /api/v1/users) and the stream events of streams/endpoint.py: "message.posted",
 // "presence.changed", "ready", "live", "resync", "room.joined", "room.left". A logged-out session is
 // told by close code 4001 (see stream.js); "session.ended" frames name sessions of the same

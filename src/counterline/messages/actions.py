@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
+from operator import attrgetter
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
@@ -12,7 +13,7 @@ from counterline.errors import NotFound, UserError
 from counterline.i18n import N_
 from counterline.messages import queries
 from counterline.messages.events import MessagePosted
-from counterline.messages.queries import StoredMessage
+from counterline.messages.queries import STORED_FIELDS, StoredMessage
 from counterline.messages.rendering import render_body
 from counterline.messages.schemas import (
     MAX_BODY_LENGTH,
@@ -51,23 +52,22 @@ def message_out(message: StoredMessage, *, staff: bool, viewer_id: int | None) -
     return MessageOut.model_validate(fields)
 
 
+# MessageOut's fields that a StoredMessage holds under the same name (all but the nested
+# author and branch): a new one needs no edit here.
+_SAME_NAMED = tuple(name for name in MessageOut.model_fields if name not in ("author", "branch"))
+_same_named_of = attrgetter(*_SAME_NAMED)
+
+
 def _fields_of(message: StoredMessage) -> dict[str, Any]:
     """A stored message in MessageOut's shape, every field included."""
-    return {
-        "id": message.id,
-        "room_id": message.room_id,
-        "client_id": message.client_id,
-        "author": {
-            "id": message.author_id,
-            "username": message.author_username,
-            "display_name": message.author_display_name,
-        },
-        "branch": {"id": message.branch_id, "name": message.branch_name},
-        "body": message.body,
-        "body_html": message.body_html,
-        "created_at": message.created_at,
-        "client_ip": message.client_ip,
+    shaped = dict(zip(_SAME_NAMED, _same_named_of(message), strict=True))
+    shaped["author"] = {
+        "id": message.author_id,
+        "username": message.author_username,
+        "display_name": message.author_display_name,
     }
+    shaped["branch"] = {"id": message.branch_id, "name": message.branch_name}
+    return shaped
 
 
 def posted_event(message: StoredMessage) -> MessagePosted:
@@ -169,16 +169,11 @@ def _row(draft: Draft, branch_id: int) -> dict[str, Any]:
 def _on_record(
     draft: Draft, message_id: int, row: dict[str, Any], branch_name: str
 ) -> StoredMessage:
-    """The message as the record now holds it (the row just inserted, with names)."""
+    """The message as the record now holds it: the row just inserted, with names."""
+    inserted = {name: value for name, value in row.items() if name in STORED_FIELDS}
     return StoredMessage(
+        **inserted,
         id=message_id,
-        room_id=draft.room_id,
-        client_id=draft.client_id,
-        client_ip=draft.client_ip,
-        body=draft.body,
-        body_html=row["body_html"],
-        created_at=row["created_at"],
-        author_id=draft.author.id,
         author_username=draft.author.username,
         author_display_name=draft.author.display_name,
         branch_id=row["author_branch_id"],

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -39,21 +39,17 @@ class StoredMessage:
     branch_name: str
 
 
+# Where each StoredMessage field comes from: the messages column of the same name, unless
+# listed here. A new message column needs only its StoredMessage field (and the model).
+_FROM_JOINS: dict[str, ColumnElement[Any]] = {
+    "author_username": User.username,
+    "author_display_name": User.display_name,
+    "branch_id": Message.author_branch_id,
+    "branch_name": Branch.name,
+}
+STORED_FIELDS = tuple(field.name for field in fields(StoredMessage))
 _STORED = (
-    select(
-        Message.id,
-        Message.room_id,
-        Message.client_id,
-        Message.client_ip,
-        Message.body,
-        Message.body_html,
-        Message.created_at,
-        Message.author_id,
-        User.username,
-        User.display_name,
-        Message.author_branch_id,
-        Branch.name,
-    )
+    select(*(_FROM_JOINS.get(name, Message.__table__.c.get(name)) for name in STORED_FIELDS))
     .join(User, User.id == Message.author_id)
     .join(Branch, Branch.id == Message.author_branch_id)
 )

@@ -10,7 +10,7 @@ the product would store. Two shortcuts keep it fast, neither touching production
   ``post_message`` would write (author, branch snapshot, client IP, server time).
 
 Templates are cached under ``bench/.cache`` (SQLite file, or a PostgreSQL database named
-``clbench_<key>``) and each run gets a fresh copy.
+``clbench_<key>_<random>``, its name recorded there) and each run gets a fresh copy.
 
     python -m bench.seed --branches 50 --clerks 20        # build (or reuse) and print the key
 """
@@ -22,6 +22,7 @@ import asyncio
 import hashlib
 import os
 import random
+import secrets
 import shutil
 import sqlite3
 import time
@@ -267,18 +268,23 @@ def provision(
 def _provision_postgres(
     shape: Shape, key: str, admin_url: str, cache_dir: Path, log: Any
 ) -> Provisioned:
-    template = f"clbench_{key}"
+    # The template lives in the PostgreSQL server, its manifest (the tokens) in this checkout:
+    # each checkout names its own template, so another one rebuilding its template can't
+    # leave this manifest's tokens pointing at a database that no longer has them.
     manifest_path = cache_dir / f"{key}.pg.json"
-    found = asyncio.run(
+    template_path = cache_dir / f"{key}.pg.template"
+    template = template_path.read_text().strip() if template_path.exists() else ""
+    found = template and asyncio.run(
         _pg_execute(admin_url, "SELECT 1 FROM pg_database WHERE datname = $1", template)
     )
     if not (found and manifest_path.exists()):
         started = time.monotonic()
+        template = f"clbench_{key}_{secrets.token_hex(4)}"
         log(f"seeding PostgreSQL template {template} (once) ...")
-        asyncio.run(_pg_execute(admin_url, f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)'))
         asyncio.run(_pg_execute(admin_url, f'CREATE DATABASE "{template}"'))
         url = admin_url.rsplit("/", 1)[0] + "/" + template
         manifest_path.write_text(asyncio.run(build(url, shape)).to_json())
+        template_path.write_text(template)
         log(f"seeded in {time.monotonic() - started:.1f} s")
     name = f"clbench_run_{os.getpid()}_{int(time.time())}"
     asyncio.run(_pg_execute(admin_url, f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))

@@ -150,3 +150,20 @@ async def test_with_a_public_origin_configured_only_that_origin_may_act(
 async def test_a_configured_public_origin_must_be_a_bare_origin(start_server) -> None:
     with pytest.raises(ValueError, match="public_origin"):
         start_server(public_origin="https://chat.example.com/counterline")
+
+
+@pytest.mark.parametrize("origin", ["http://[::1", "http://[bad", "null", "http://"])
+async def test_a_malformed_origin_is_refused_as_foreign_not_a_server_error(
+    server, login, cast: Cast, origin: str
+) -> None:
+    wang = await login("wangfang")
+    forged = await wang.http.post(
+        f"/api/v1/rooms/{cast.company_room_id}/messages",
+        json={"body": "伪造", "client_id": "bad-origin-1"},
+        headers={"X-CSRF-Token": wang.csrf_token, "Origin": origin},
+    )
+    assert forged.status_code == 403
+    assert forged.json()["error"]
+    with pytest.raises(websockets.exceptions.InvalidStatus) as refused:
+        await open_stream(server.ws_url, cookie=wang.session_cookie, origin=origin)
+    assert refused.value.response.status_code == 403

@@ -119,18 +119,26 @@ def is_same_origin(connection: HTTPConnection, origin: str) -> bool:
     if origin in settings.allowed_origins:
         return True
     if settings.public_origin:
-        return _normalised_origin(origin) == _normalised_origin(settings.public_origin)
-    host = connection.headers.get("host", "")
-    own = f"{request_scheme(connection, settings)}://{host}"
-    return bool(host) and _normalised_origin(origin) == _normalised_origin(own)
+        ours = settings.public_origin
+    else:
+        ours = f"{request_scheme(connection, settings)}://{connection.headers.get('host', '')}"
+    theirs, ours_normalised = _normalised_origin(origin), _normalised_origin(ours)
+    return theirs is not None and theirs == ours_normalised
 
 
 _DEFAULT_PORTS = {"http": ":80", "https": ":443"}
 
 
-def _normalised_origin(origin: str) -> str:
-    parts = urlsplit(origin.strip().lower())
-    netloc = parts.netloc.removesuffix(_DEFAULT_PORTS.get(parts.scheme, "\0"))
+def _normalised_origin(origin: str) -> str | None:
+    """``scheme://host[:port]`` in lower case without the scheme's default port; None for
+    what is not a URL with a host (e.g. ``http://[::1`` from a hostile client)."""
+    try:
+        parts = urlsplit(origin.strip().lower())
+    except ValueError:
+        return None
+    if not parts.netloc:
+        return None
+    netloc = parts.netloc.removesuffix(_DEFAULT_PORTS.get(parts.scheme, ""))
     return f"{parts.scheme}://{netloc}"
 
 

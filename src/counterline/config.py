@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     job_lease_seconds: float = Field(default=60.0, gt=0)
     job_max_attempts: int = Field(default=10, ge=1)
     job_retry_seconds: float = Field(default=10.0, ge=0)
+    # Authors may edit or delete their own messages this long after posting (admins always).
+    message_edit_minutes: float = Field(default=15.0, ge=0)
+    max_upload_bytes: int = Field(default=10 << 20, ge=1024)
+    # Where uploaded files are kept (content-addressed); default: <data dir>/uploads.
+    uploads_dir: Path | None = None
     # Extra modules whose `jobs` (a JobSet) the runner also runs: plug-ins, test kinds.
     task_modules: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
@@ -103,6 +108,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'counterline.db').resolve()}"
+
+    @property
+    def effective_uploads_dir(self) -> Path:
+        return (self.uploads_dir or self.data_dir / "uploads").resolve()
 
     @property
     def is_sqlite(self) -> bool:

@@ -6,8 +6,9 @@ from counterline.audit.models import AuditEntry
 from counterline.branches.models import Branch
 from counterline.db import Base
 from counterline.jobs.models import Job
-from counterline.messages.models import Message
+from counterline.messages.models import Message, MessageAttachment, MessageRevision
 from counterline.rooms.models import Membership, Room
+from counterline.uploads.models import Upload
 
 __all__ = [
     "AccessChange",
@@ -20,7 +21,10 @@ __all__ = [
     "LoginAttempt",
     "Membership",
     "Message",
+    "MessageAttachment",
+    "MessageRevision",
     "Room",
     "Session",
+    "Upload",
     "User",
 ]

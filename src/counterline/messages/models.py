@@ -29,3 +29,42 @@ class Message(Base):
     body: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text, doc="Rendered once, when posted.")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    edited_at: Mapped[datetime | None] = mapped_column(UtcDateTime, doc="Last edit, if any.")
+    deleted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # No foreign key: adding one would make SQLite copy the whole table on upgrade, and
+    # users are never deleted.
+    deleted_by_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class MessageRevision(Base):
+    """One change to a message, on the record: what it was (``body`` and ``body_html``
+    before the change), who changed it (``action``: edited or deleted), from which
+    address, when. The original and every later version can be rebuilt from these rows
+    and the message itself."""
+
+    __tablename__ = "message_revisions"
+    __table_args__ = (Index("ix_message_revisions_message_id_id", "message_id", "id"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True
+    )
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"))
+    action: Mapped[str] = mapped_column(String(8))
+    body: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    editor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    editor_ip: Mapped[str] = mapped_column(String(45))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class MessageAttachment(Base):
+    """An upload shown with a message, in ``position`` order. An upload belongs to at
+    most one message."""
+
+    __tablename__ = "message_attachments"
+
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    upload_id: Mapped[int] = mapped_column(ForeignKey("uploads.id"), unique=True)

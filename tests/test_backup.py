@@ -84,3 +84,30 @@ def test_backup_on_postgresql_points_to_pg_dump(tmp_path: Path) -> None:
     refused = counterline("--data-dir", str(tmp_path), "backup", str(tmp_path / "x.db"), env=env)
     assert refused.returncode != 0
     assert "pg_dump" in refused.stderr
+
+
+def test_backup_copies_uploaded_files_once_and_restore_brings_them_back(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    env = {"COUNTERLINE_DATA_DIR": str(data)}
+    assert counterline("migrate", env=env).returncode == 0
+    blob = data / "uploads" / "ab" / ("ab" + "0" * 62)
+    blob.parent.mkdir(parents=True)
+    blob.write_bytes(b"picture bytes")
+    (data / "uploads" / ".incoming-1").write_bytes(b"half an upload")
+
+    backups = tmp_path / "backups"
+    first = counterline("backup", str(backups / "monday.db"), env=env)
+    second = counterline("backup", str(backups / "tuesday.db"), env=env)
+
+    assert first.returncode == 0, first.stderr
+    assert "Uploaded files: 1 new" in first.stdout
+    assert "Uploaded files: 0 new" in second.stdout
+    assert (backups / "uploads" / "ab" / blob.name).read_bytes() == b"picture bytes"
+    assert not (backups / "uploads" / ".incoming-1").exists()
+
+    restored = tmp_path / "restored"
+    done = counterline(
+        "restore", str(backups / "tuesday.db"), "--yes", env={"COUNTERLINE_DATA_DIR": str(restored)}
+    )
+    assert done.returncode == 0, done.stderr
+    assert (restored / "uploads" / "ab" / blob.name).read_bytes() == b"picture bytes"

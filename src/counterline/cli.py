@@ -22,7 +22,7 @@ from counterline.db import Unit
 from counterline.demo import load_demo
 from counterline.errors import UserError
 from counterline.migrate import upgrade
-from counterline.ops.backup import BackupError, back_up
+from counterline.ops.backup import BackupError, back_up, copy_new_files
 from counterline.ops.backup import restore as restore_backup
 from counterline.people import actions as people
 from counterline.realtime.wire import uvicorn_options
@@ -324,13 +324,16 @@ def token_revoke(ctx: click.Context, token_id: int) -> None:
 @click.argument("destination", type=click.Path(path_type=Path))
 @click.pass_context
 def backup(ctx: click.Context, destination: Path) -> None:
-    """Copy the SQLite database to DESTINATION (a file, or a directory) while it runs."""
+    """Copy the SQLite database to DESTINATION (a file, or a directory) while it runs, and
+    the uploaded files not yet backed up to an `uploads` folder beside it."""
     settings = _settings(ctx)
     try:
         written = back_up(settings.effective_database_url, destination)
     except BackupError as error:
         raise click.ClickException(str(error)) from error
+    files = copy_new_files(settings.effective_uploads_dir, written.parent / "uploads")
     click.echo(f"Backed up to {written}")
+    click.echo(f"Uploaded files: {files} new, in {written.parent / 'uploads'}")
 
 
 @main.command()
@@ -352,6 +355,8 @@ def restore(ctx: click.Context, source: Path, yes: bool) -> None:
         raise click.ClickException(str(error)) from error
     if previous is not None:
         click.echo(f"The previous database was kept as {previous}")
+    files = copy_new_files(source.parent / "uploads", settings.effective_uploads_dir)
+    click.echo(f"Uploaded files restored: {files}")
     click.echo(f"Restored {source}; start the server again.")
 
 

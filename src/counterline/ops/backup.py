@@ -1,4 +1,4 @@
-"""Online backup and restore of the embedded SQLite database.
+"""Online backup and restore of the embedded SQLite database and the uploaded files.
 
 PostgreSQL installations back up with pg_dump / pg_restore (docs/deploy.md).
 """
@@ -85,3 +85,29 @@ def restore(database_url: str, source: Path) -> Path | None:
         Path(f"{target}{suffix}").unlink(missing_ok=True)
     shutil.copyfile(source, target)
     return previous
+
+
+def copy_new_files(source: Path, target: Path) -> int:
+    """Copy every file under ``source`` that ``target`` lacks; returns how many.
+
+    Uploaded files are stored under their content's hash and never change, so a file
+    already in ``target`` is the same file: backups of them are incremental. Run it after
+    the database is copied, so every file the copy refers to is already stored. Files
+    whose names start with a dot are uploads still arriving.
+    """
+    if not source.is_dir():
+        return 0
+    copied = 0
+    for path in sorted(source.rglob("*")):
+        relative = path.relative_to(source)
+        if not path.is_file() or any(part.startswith(".") for part in relative.parts):
+            continue
+        destination = target / relative
+        if destination.exists():
+            continue
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        partial = destination.with_name(f".{destination.name}.partial")
+        shutil.copyfile(path, partial)
+        partial.replace(destination)
+        copied += 1
+    return copied

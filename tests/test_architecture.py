@@ -53,6 +53,7 @@ KNOWN_BACK_EDGES = {
     ("rooms", "deps"): "rooms.routes and pages",
     ("messages", "deps"): "messages.routes",
     ("ops", "deps"): "ops.routes",
+    ("previews", "deps"): "previews.routes",
     ("streams", "deps"): "streams.endpoint",
     ("rooms", "services"): "rooms.pages",
     ("streams", "services"): "streams.endpoint",

@@ -42,6 +42,7 @@ POLICIES: dict[tuple[str, str], Policy] = {
     ("POST", "/api/v1/rooms/{room_id}/members"): IDENTIFIED,  # creator or admin: in the action
     ("GET", "/api/v1/rooms/{room_id}/messages"): IDENTIFIED,
     ("POST", "/api/v1/rooms/{room_id}/messages"): IDENTIFIED,
+    ("GET", "/api/v1/link-preview"): IDENTIFIED,
     ("GET", "/login"): PUBLIC,
     ("POST", "/login"): PUBLIC,
     ("POST", "/logout"): PUBLIC,

@@ -26,6 +26,7 @@ from counterline.i18n import current_language, gettext
 from counterline.limits import TOO_LARGE, RequestLimits
 from counterline.messages.routes import router as messages_router
 from counterline.ops.routes import router as ops_router
+from counterline.previews.routes import router as previews_router
 from counterline.rooms.pages import router as rooms_pages
 from counterline.rooms.routes import router as rooms_router
 from counterline.security import SecurityHeaders
@@ -63,7 +64,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     )
     app.state.services = services
     api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(guard_api_write)])
-    for router in (accounts_router, rooms_router, messages_router):
+    for router in (accounts_router, rooms_router, messages_router, previews_router):
         api.include_router(router)
     app.include_router(api)
     for pages in (accounts_pages, rooms_pages, api_docs.router):

@@ -60,10 +60,15 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(default=10 << 20, ge=1024)
     # Where uploaded files are kept (content-addressed); default: <data dir>/uploads.
     uploads_dir: Path | None = None
+    # Intranet hosts whose page titles the server may fetch to preview links in messages
+    # ("oa.example.local", or ".example.local" for every host under it). Empty: no previews.
+    link_preview_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # Extra modules whose `jobs` (a JobSet) the runner also runs: plug-ins, test kinds.
     task_modules: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
-    @field_validator("trusted_proxies", "allowed_origins", "task_modules", mode="before")
+    @field_validator(
+        "trusted_proxies", "allowed_origins", "task_modules", "link_preview_hosts", mode="before"
+    )
     @classmethod
     def _split_commas(cls, value: Any) -> Any:
         if isinstance(value, str):

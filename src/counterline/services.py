@@ -27,6 +27,7 @@ from counterline.presence.events import PresenceSeen
 from counterline.presence.recording import PresenceRecorder, batch_pace
 from counterline.presence.registry import LocalRegistry, PresenceRegistry, RedisRegistry
 from counterline.presence.tracker import PresenceTracker
+from counterline.previews.titles import HostList, LinkTitles
 from counterline.realtime.broker import Broker, make_broker
 from counterline.realtime.events import Envelope, Event
 from counterline.realtime.hub import Hub
@@ -56,6 +57,7 @@ class Services:
     recorder: PresenceRecorder = field(init=False)
     access: AccessFollower = field(init=False)
     committed: Subscribers = field(default_factory=Subscribers)
+    link_titles: LinkTitles = field(init=False)
     jobs: JobRunner = field(init=False)
     _job_runner: asyncio.Task[None] | None = None
     _sweeper: asyncio.Task[None] | None = None
@@ -67,6 +69,7 @@ class Services:
         self._sqlite_writer = (
             asyncio.Lock() if self.settings.is_sqlite else contextlib.nullcontext()
         )
+        self.link_titles = LinkTitles(HostList(self.settings.link_preview_hosts))
         self.broker = make_broker(self.hub, self.settings.redis_url, self._messages_since)
         registry: PresenceRegistry = (
             RedisRegistry(
@@ -132,6 +135,7 @@ class Services:
         await self.presence.stop()
         await self.presence.registry.stop()
         await self.broker.stop()
+        await self.link_titles.close()
         await self.database.dispose()
 
     @asynccontextmanager

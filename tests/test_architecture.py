@@ -52,6 +52,7 @@ KNOWN_BACK_EDGES = {
     ("accounts", "deps"): "accounts.routes, pages and guards",
     ("rooms", "deps"): "rooms.routes and pages",
     ("messages", "deps"): "messages.routes",
+    ("uploads", "deps"): "uploads.routes",
     ("ops", "deps"): "ops.routes",
     ("previews", "deps"): "previews.routes",
     ("streams", "deps"): "streams.endpoint",

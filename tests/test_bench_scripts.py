@@ -30,7 +30,16 @@ from tests.support.databases import PostgresDatabases
 pytestmark = pytest.mark.bench
 
 ROOT = Path(__file__).resolve().parent.parent
-SCRIPTS = ("fanout", "saturation", "one_room", "capacity", "http_api", "history", "ingest")
+SCRIPTS = (
+    "fanout",
+    "saturation",
+    "one_room",
+    "capacity",
+    "http_api",
+    "history",
+    "ingest",
+    "uploads",
+)
 TIMEOUT = 110
 
 
@@ -272,3 +281,19 @@ def test_one_room_on_two_nodes_measures_what_crossing_nodes_adds(
             assert_each_delivered_once(result[kind][str(rate)], posts=rate, audience=(50, 50))
     assert result["counterline"]["10"]["cross_node_latency"]["count"] > 0
     assert "crossing nodes adds (other node vs one node alone)" in run.output
+
+
+def test_uploads_short_run_accepts_and_refuses_by_size_and_delivers_every_message(runs) -> None:
+    run = finished(runs, "uploads")
+    result = run.result("uploads")
+    statuses = [outcome["status"] for outcome in result["memory"].values()]
+    assert statuses == [201, 201, 413, 413]
+    for label, outcome in result["memory"].items():
+        assert run.printed(label).startswith(f"HTTP {outcome['status']}  server RSS +")
+        assert outcome["rss_growth_bytes"] < 20 << 20, (label, outcome)
+    for kind in ("quiet", "uploading"):
+        figures = result["delivery"][kind]
+        assert figures["delivered"] == figures["expected"] == figures["latency"]["count"] > 0
+        assert (figures["post_errors"], figures["uploads_failed"]) == (0, 0)
+    assert result["delivery"]["quiet"]["uploads_done"] == 0
+    assert result["delivery"]["uploading"]["uploads_done"] > 0

@@ -64,7 +64,7 @@ async def test_stream_frames_carry_no_client_id_not_even_to_the_author(
 
 
 def test_who_may_see_which_message_field_is_declared_once_in_the_shape() -> None:
-    assert withheld_fields(staff=False, author=False) == {"client_id", "client_ip"}
-    assert withheld_fields(staff=False, author=True) == {"client_ip"}
+    assert withheld_fields(staff=False, author=False) == {"client_id", "client_ip", "deleted_at"}
+    assert withheld_fields(staff=False, author=True) == {"client_ip", "deleted_at"}
     assert withheld_fields(staff=True, author=False) == {"client_id"}
     assert withheld_fields(staff=True, author=True) == set()

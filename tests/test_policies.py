@@ -38,10 +38,20 @@ POLICIES: dict[tuple[str, str], Policy] = {
     ("DELETE", "/api/v1/account/tokens/{token_id}"): IDENTIFIED,
     ("GET", "/api/v1/rooms"): IDENTIFIED,
     ("POST", "/api/v1/rooms"): Policy.TRAINER_OR_ADMIN,
+    ("PATCH", "/api/v1/rooms/{room_id}"): IDENTIFIED,  # creator or admin: in the action
     ("PUT", "/api/v1/rooms/{room_id}/membership"): IDENTIFIED,
     ("POST", "/api/v1/rooms/{room_id}/members"): IDENTIFIED,  # creator or admin: in the action
+    ("GET", "/api/v1/rooms/{room_id}/members"): IDENTIFIED,  # members only: in the action
+    ("POST", "/api/v1/conversations"): IDENTIFIED,
     ("GET", "/api/v1/rooms/{room_id}/messages"): IDENTIFIED,
     ("POST", "/api/v1/rooms/{room_id}/messages"): IDENTIFIED,
+    ("POST", "/api/v1/uploads"): IDENTIFIED,
+    ("GET", "/api/v1/uploads/{upload_id}/content"): IDENTIFIED,  # uploader or room member
+    ("GET", "/api/v1/uploads/{upload_id}/thumbnail"): IDENTIFIED,
+    ("POST", "/api/v1/messages/preview"): IDENTIFIED,
+    ("PATCH", "/api/v1/messages/{message_id}"): IDENTIFIED,  # own or admin: in the action
+    ("DELETE", "/api/v1/messages/{message_id}"): IDENTIFIED,  # own or admin: in the action
+    ("GET", "/api/v1/messages/{message_id}/history"): Policy.STAFF,
     ("GET", "/api/v1/link-preview"): IDENTIFIED,
     ("GET", "/login"): PUBLIC,
     ("POST", "/login"): PUBLIC,
@@ -51,6 +61,7 @@ POLICIES: dict[tuple[str, str], Policy] = {
     ("POST", "/account/language"): PUBLIC,
     ("GET", "/"): PUBLIC,
     ("GET", "/rooms/{room_id}"): IDENTIFIED,
+    ("POST", "/rooms/{room_id}/join"): IDENTIFIED,
     ("GET", "/api/v1/docs"): PUBLIC,
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/metrics"): PUBLIC,  # as before: keep it off the public network at the proxy

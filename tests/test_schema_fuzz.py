@@ -92,8 +92,11 @@ async def test_the_lengths_the_schema_states_are_the_ones_the_server_keeps(
         )
         for text in names
     ]
-    assert body["minLength"] == name["minLength"] == 1
-    assert body["pattern"] == name["pattern"] == r"\S"  # not only whitespace
+    assert name["minLength"] == 1
+    assert name["pattern"] == r"\S"  # not only whitespace
+    # A message body may be empty when the message has attachments (then only those are
+    # shown); without them, empty or blank bodies are refused all the same (below).
+    assert "minLength" not in body and "pattern" not in body
     assert [response.status_code for response in posted] == [201, 400, 400, 400]
     assert [response.status_code for response in created] == [201, 400, 400, 400]
 

@@ -33,6 +33,7 @@ _MEANINGS = {
     408: "The request body stopped arriving.",
     409: "Conflicts with what is already stored.",
     413: "The request body is too large.",
+    415: "The content is not of a type accepted here; `error` says which are.",
     422: "Invalid or missing fields (e.g. an id past 2⁶³−1); `details` lists them.",
     429: "Too many requests: retry after `Retry-After` seconds.",
 }

@@ -23,7 +23,8 @@ from counterline.config import Settings
 from counterline.deps import guard_api_write, language_of_request
 from counterline.errors import TooManyRequests, UserError
 from counterline.i18n import current_language, gettext
-from counterline.limits import TOO_LARGE, RequestLimits
+from counterline.limits import TOO_LARGE, BodyLimit, RequestLimits
+from counterline.messages.downloads import router as downloads_router
 from counterline.messages.routes import router as messages_router
 from counterline.ops.routes import router as ops_router
 from counterline.previews.routes import router as previews_router
@@ -33,6 +34,8 @@ from counterline.security import SecurityHeaders
 from counterline.services import Services
 from counterline.streams.endpoint import StreamEndpoint
 from counterline.unicode_guard import RefuseInvalidUnicode
+from counterline.uploads.receiving import FILE_TOO_LARGE, MULTIPART_OVERHEAD, megabytes
+from counterline.uploads.routes import router as uploads_router
 from counterline.web import api_docs
 from counterline.web.errors import page_for_user_error, render_error_page
 
@@ -66,6 +69,8 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(guard_api_write)])
     for router in (accounts_router, rooms_router, messages_router, previews_router):
         api.include_router(router)
+    api.include_router(uploads_router)
+    api.include_router(downloads_router)
     app.include_router(api)
     for pages in (accounts_pages, rooms_pages, api_docs.router):
         app.include_router(pages)
@@ -78,10 +83,19 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         RequestLimits,
         max_bytes=settings.max_request_body_bytes,
         seconds=settings.request_body_timeout_seconds,
+        larger={f"{API_PREFIX}/uploads": _upload_limit(settings)},
     )
     app.add_middleware(LanguageFromRequest)
     app.add_middleware(SecurityHeaders, hsts=settings.secure_cookies)
     return app
+
+
+def _upload_limit(settings: Settings) -> BodyLimit:
+    """The upload route's body: the file and its multipart framing. The route counts the
+    file's own bytes against ``max_upload_bytes``; this refuses a body declared larger at
+    once."""
+    max_bytes = settings.max_upload_bytes
+    return BodyLimit(max_bytes + MULTIPART_OVERHEAD, FILE_TOO_LARGE, {"max": megabytes(max_bytes)})
 
 
 class CounterlineApp(FastAPI):

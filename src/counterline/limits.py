@@ -1,7 +1,8 @@
 """What one HTTP request may cost the server: its body must be small and keep arriving.
 
 A body larger than ``max_bytes`` is refused with 413 (at once when its Content-Length
-says so, else as soon as that much has arrived); a client that stops sending halfway
+says so, else as soon as that much has arrived); a path listed in ``larger`` (uploads) has
+its own limit and refusal; a client that stops sending halfway
 through gets 408 after ``seconds`` instead of holding its request open. Slow request
 *headers* are the front proxy's to cut (docs/security.md, nginx).
 """
@@ -9,30 +10,56 @@ through gets 408 after ``seconds`` instead of holding its request open. Slow req
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from counterline.errors import UserError
 from counterline.i18n import N_, gettext
 
 TOO_LARGE = N_("The request is too large.")
 
 
+@dataclass(frozen=True)
+class BodyLimit:
+    """A path's own body limit, refused with its own message (an N_ msgid and params)."""
+
+    max_bytes: int
+    message: str = TOO_LARGE
+    params: Mapping[str, object] = field(default_factory=dict)
+
+    def refusal(self) -> UserError:
+        return UserError(self.message, status_code=413, **self.params)
+
+
 class RequestLimits:
-    def __init__(self, app: ASGIApp, *, max_bytes: int, seconds: float) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_bytes: int,
+        seconds: float,
+        larger: Mapping[str, BodyLimit] | None = None,
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.seconds = seconds
+        self.larger = dict(larger or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if self._declared_length(scope) > self.max_bytes:
-            await JSONResponse({"error": gettext(TOO_LARGE)}, status_code=413)(scope, receive, send)
+        limit = self.larger.get(scope["path"]) if self.larger else None
+        max_bytes = self.max_bytes if limit is None else limit.max_bytes
+        if self._declared_length(scope) > max_bytes:
+            message = gettext(TOO_LARGE) if limit is None else limit.refusal().translated()
+            await JSONResponse({"error": message}, status_code=413)(scope, receive, send)
             return
-        await self.app(scope, self._limited(receive), send)
+        await self.app(scope, self._limited(receive, max_bytes, limit), send)
 
     @staticmethod
     def _declared_length(scope: Scope) -> int:
@@ -41,7 +68,7 @@ class RequestLimits:
                 return int(value) if value.isdigit() else 0
         return 0
 
-    def _limited(self, receive: Receive) -> Receive:
+    def _limited(self, receive: Receive, max_bytes: int, limit: BodyLimit | None) -> Receive:
         received = 0
         body_done = False
 
@@ -56,8 +83,8 @@ class RequestLimits:
                 raise HTTPException(408) from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise HTTPException(413)
+                if received > max_bytes:
+                    raise HTTPException(413) if limit is None else limit.refusal()
             body_done = message["type"] != "http.request" or not message.get("more_body")
             return message
 

@@ -41,8 +41,10 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message.setdefault("headers", [])
-                message["headers"] = list(message["headers"]) + self.headers
+                headers = list(message.get("headers", []))
+                # A response that set one of these (a download's sandbox CSP) keeps its own.
+                own = {name.lower() for name, _ in headers}
+                message["headers"] = headers + [h for h in self.headers if h[0] not in own]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

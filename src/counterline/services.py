@@ -19,6 +19,7 @@ from counterline.jobs import tasks as job_tasks
 from counterline.jobs.registry import combine, load_task_modules
 from counterline.jobs.runner import JobRunner
 from counterline.messages.actions import posted_event
+from counterline.messages.attachments import with_attachments
 from counterline.messages.posting import PostingOrder
 from counterline.messages.queries import list_after_anywhere
 from counterline.messages.writer import PostWriter
@@ -37,6 +38,8 @@ from counterline.streams.follower import AccessFollower
 from counterline.streams.sweeper import sweep_idle_connections
 from counterline.subscribers import Subscribers
 from counterline.tasks import stop_task
+from counterline.uploads.actions import Uploads
+from counterline.uploads.storage import make_blob_store
 
 # Each capability's durable jobs (its tasks.py), run by every process's JobRunner.
 TASKS = (job_tasks.jobs, stream_tasks.jobs)
@@ -59,6 +62,7 @@ class Services:
     committed: Subscribers = field(default_factory=Subscribers)
     link_titles: LinkTitles = field(init=False)
     jobs: JobRunner = field(init=False)
+    uploads: Uploads = field(init=False)
     _job_runner: asyncio.Task[None] | None = None
     _sweeper: asyncio.Task[None] | None = None
     _checkpointer: asyncio.Task[None] | None = None
@@ -82,6 +86,9 @@ class Services:
             else LocalRegistry()
         )
         self.posting_order = PostingOrder(self.database, self.transaction)
+        self.uploads = Uploads(
+            make_blob_store(self.settings.effective_uploads_dir), self.settings.max_upload_bytes
+        )
         self.writer = PostWriter(
             self.posting_order.group,
             max_in_flight=self.settings.max_queued_writes,
@@ -112,6 +119,7 @@ class Services:
         )
 
     async def start(self) -> None:
+        await asyncio.to_thread(self.uploads.store.prepare)
         await self.presence.registry.start()
         await self.broker.start()
         self.writer.start()
@@ -137,6 +145,7 @@ class Services:
         await self.broker.stop()
         await self.link_titles.close()
         await self.database.dispose()
+        self.uploads.close()
 
     @asynccontextmanager
     async def transaction(self, connection: AsyncConnection | None = None) -> AsyncIterator[Unit]:
@@ -175,6 +184,7 @@ class Services:
     async def _messages_since(self, after: int) -> list[Envelope]:
         async with self.reading() as unit:
             rows = await list_after_anywhere(unit.session, after, limit=500)
+            rows = await with_attachments(unit.session, rows)
         return [posted_event(message).envelope() for message in rows]
 
     def _account_changed(self, user_id: int) -> None:

@@ -85,12 +85,14 @@ async def seed_hostile(
                 password=PASSWORD,
             )
             authors.append(user)
-            room = await create_topic_room(unit, trainer, name, Visibility.public)
+            # A room can't share its name with the branch room (rooms.naming): suffixed.
+            room_name = f"{name}（专题）"
+            room = await create_topic_room(unit, trainer, room_name, Visibility.public)
             if number % 2 == 0:
                 await join_room(unit, reader, room.id)
-                joined[name] = room.id
+                joined[room_name] = room.id
             else:
-                joinable[name] = room.id
+                joinable[room_name] = room.id
         for number, body in enumerate(bodies):
             author = authors[number % len(authors)]
             await post_message(unit, author, room_id, body, f"hostile-{number:04}", "10.0.0.9")

@@ -29,6 +29,14 @@ class User(Base):
     def sees_client_ips(self) -> bool:
         return policy.sees_client_ips(self.role)
 
+    @property
+    def edits_any_message(self) -> bool:
+        return policy.edits_any_message(self.role)
+
+    @property
+    def sees_message_history(self) -> bool:
+        return policy.sees_message_history(self.role)
+
 
 class Session(Base):
     """A server-side login session; the cookie holds the token, we keep its hash."""

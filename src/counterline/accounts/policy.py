@@ -47,6 +47,8 @@ def allows(policy: Policy, role: Role) -> bool:
 CREATES_TOPIC_ROOMS = Policy.TRAINER_OR_ADMIN
 SEES_CLIENT_IPS = Policy.STAFF
 ADDS_MEMBERS_TO_ANY_ROOM = Policy.ADMIN
+EDITS_ANY_MESSAGE = Policy.ADMIN
+SEES_MESSAGE_HISTORY = Policy.STAFF
 
 
 def creates_topic_rooms(role: Role) -> bool:
@@ -61,6 +63,17 @@ def sees_client_ips(role: Role) -> bool:
 def adds_members_to_any_room(role: Role) -> bool:
     """Administrators add members to any topic room, not only to the ones they created."""
     return allows(ADDS_MEMBERS_TO_ANY_ROOM, role)
+
+
+def edits_any_message(role: Role) -> bool:
+    """Administrators edit and delete any message of a room they are in, at any time; others
+    only their own, within the edit window."""
+    return allows(EDITS_ANY_MESSAGE, role)
+
+
+def sees_message_history(role: Role) -> bool:
+    """Managers and administrators see every version of a message, and deleted messages."""
+    return allows(SEES_MESSAGE_HISTORY, role)
 
 
 # Declaring a route's policy: the dependency that enforces it carries it, so a test can

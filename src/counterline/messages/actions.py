@@ -11,7 +11,7 @@ from counterline.accounts.models import User
 from counterline.db import Unit, utcnow
 from counterline.errors import NotFound, UserError
 from counterline.i18n import N_
-from counterline.messages import queries
+from counterline.messages import attachments, queries
 from counterline.messages.events import MessagePosted
 from counterline.messages.queries import STORED_FIELDS, StoredMessage
 from counterline.messages.rendering import render_body
@@ -28,9 +28,10 @@ MAX_PAGE = 200
 FIRST_DAY = date(1970, 1, 1)
 
 
-def check_body(body: str) -> str:
+def check_body(body: str, *, attached: bool = False) -> str:
+    """The body as stored; it may be empty only when the message has attachments."""
     body = body.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
-    if not body.strip():
+    if not body.strip() and not attached:
         raise UserError(N_("The message is empty."))
     if len(body) > MAX_BODY_LENGTH:
         raise UserError(
@@ -53,8 +54,10 @@ def message_out(message: StoredMessage, *, staff: bool, viewer_id: int | None) -
 
 
 # MessageOut's fields that a StoredMessage holds under the same name (all but the nested
-# author and branch): a new one needs no edit here.
-_SAME_NAMED = tuple(name for name in MessageOut.model_fields if name not in ("author", "branch"))
+# author and branch, and html: body_html's new name): a new one needs no edit here.
+_SAME_NAMED = tuple(
+    name for name in MessageOut.model_fields if name not in ("author", "branch", "html")
+)
 _same_named_of = attrgetter(*_SAME_NAMED)
 
 
@@ -67,6 +70,7 @@ def _fields_of(message: StoredMessage) -> dict[str, Any]:
         "display_name": message.author_display_name,
     }
     shaped["branch"] = {"id": message.branch_id, "name": message.branch_name}
+    shaped["html"] = message.body_html
     return shaped
 
 
@@ -86,19 +90,27 @@ class Draft:
     body: str
     client_id: str
     client_ip: str
+    attachments: tuple[int, ...] = ()  # upload ids, in order (messages.attachments)
 
 
 Posted = tuple[MessageOut, bool]
 
 
 async def post_message(
-    unit: Unit, author: User, room_id: int, body: str, client_id: str, client_ip: str
+    unit: Unit,
+    author: User,
+    room_id: int,
+    body: str,
+    client_id: str,
+    client_ip: str,
+    attachments: Sequence[int] = (),
 ) -> Posted:
     """Store a message on the record. Returns it and whether it is new.
 
     Idempotent on (author, client_id): a retry returns the stored message unchanged.
     """
-    (outcome,) = await post_messages(unit, [Draft(author, room_id, body, client_id, client_ip)])
+    draft = Draft(author, room_id, body, client_id, client_ip, tuple(attachments))
+    (outcome,) = await post_messages(unit, [draft])
     if isinstance(outcome, UserError):
         raise outcome
     return outcome
@@ -113,7 +125,8 @@ async def post_messages(unit: Unit, drafts: Sequence[Draft]) -> list[Posted | Us
     checked: list[Draft] = []
     for index, draft in enumerate(drafts):
         try:
-            checked.append(replace(draft, body=check_body(draft.body)))
+            body = check_body(draft.body, attached=bool(draft.attachments))
+            checked.append(replace(draft, body=body))
         except UserError as error:
             checked.append(draft)
             outcomes[index] = error
@@ -131,6 +144,8 @@ async def post_messages(unit: Unit, drafts: Sequence[Draft]) -> list[Posted | Us
             outcomes[index] = NotFound(NOT_A_MEMBER)
         else:
             rows[index] = _row(draft, branch[0])
+    # Attachments cost a query only when some draft has them: the plain post path is hot.
+    attached = await _claim_attachments(unit, checked, rows, outcomes)
     await queries.serialise_writers(unit.session)
     new_ids = await queries.insert_unless_posted(unit.session, list(rows.values()))
     stored = []
@@ -142,11 +157,43 @@ async def post_messages(unit: Unit, drafts: Sequence[Draft]) -> list[Posted | Us
             continue
         branch_name = branches[draft.room_id, draft.author.id][1]
         message = _on_record(draft, message_id, row, branch_name)
+        if index in attached:
+            message = replace(message, attachments=attached[index])
         stored.append(message)
         outcomes[index] = (_out_for_author(message, draft.author), True)
+    if attached:
+        await attachments.link(
+            unit.session,
+            ((m.id, [a.id for a in m.attachments]) for m in stored if m.attachments),
+        )
     for message in sorted(stored, key=lambda message: message.id):
         unit.emit(posted_event(message))
     return cast(list[Posted | UserError], outcomes)
+
+
+async def _claim_attachments(
+    unit: Unit,
+    drafts: Sequence[Draft],
+    rows: dict[int, dict[str, Any]],
+    outcomes: list[Posted | UserError | None],
+) -> dict[int, tuple[Any, ...]]:
+    """The attachments of each draft about to be inserted that has any (by draft index);
+    a draft whose attachments are refused gets its error and is not inserted."""
+    wanted = [index for index in rows if drafts[index].attachments]
+    if not wanted:
+        return {}
+    claims = await attachments.claim(
+        unit.session,
+        [(drafts[i].author.id, drafts[i].client_id, drafts[i].attachments) for i in wanted],
+    )
+    attached = {}
+    for index, claim in zip(wanted, claims, strict=True):
+        if isinstance(claim, UserError):
+            outcomes[index] = claim
+            del rows[index]
+        else:
+            attached[index] = claim
+    return attached
 
 
 def _out_for_author(message: StoredMessage, author: User) -> MessageOut:
@@ -178,6 +225,8 @@ def _on_record(
         author_display_name=draft.author.display_name,
         branch_id=row["author_branch_id"],
         branch_name=branch_name,
+        edited_at=None,
+        deleted_at=None,
     )
 
 
@@ -187,7 +236,14 @@ async def _already_posted(unit: Unit, draft: Draft) -> Posted | UserError:
     existing = await queries.find_by_client_id(unit.session, draft.author.id, draft.client_id)
     if existing is None:
         raise RuntimeError("a client id conflicted but its message is not there")
-    if existing.room_id != draft.room_id or existing.body != draft.body:
+    if existing.deleted_at is not None:
+        return UserError(N_("This message has been deleted."), status_code=409)
+    (existing,) = await attachments.with_attachments(unit.session, [existing])
+    if (
+        existing.room_id != draft.room_id
+        or existing.body != draft.body
+        or tuple(attachment.id for attachment in existing.attachments) != draft.attachments
+    ):
         return UserError(
             N_("This client id was already used for another message."), status_code=409
         )
@@ -212,17 +268,20 @@ async def list_messages(
     if day is not None and day < FIRST_DAY:
         raise UserError(N_("Choose a day from %(first)s on."), first=FIRST_DAY.isoformat())
     limit = max(1, min(limit, MAX_PAGE))
+    # The staff audience (STAFF_ONLY fields) sees deleted messages as tombstones; for
+    # everyone else they are gone.
+    staff = viewer.sees_client_ips
     if after is not None:
-        rows = await queries.list_after(unit.session, room_id, after, limit + 1)
+        rows = await queries.list_after(unit.session, room_id, after, limit + 1, staff=staff)
         more, rows = len(rows) > limit, rows[:limit]
     elif day is not None:
         start = datetime.combine(day, time.min, tzinfo=zone)
-        rows = await queries.list_since_time(unit.session, room_id, start, limit + 1)
+        rows = await queries.list_since_time(unit.session, room_id, start, limit + 1, staff=staff)
         more, rows = len(rows) > limit, rows[:limit]
     else:
-        rows = await queries.list_before(unit.session, room_id, before, limit + 1)
+        rows = await queries.list_before(unit.session, room_id, before, limit + 1, staff=staff)
         more, rows = len(rows) > limit, rows[-limit:]
-    staff = viewer.sees_client_ips
+    rows = await attachments.with_attachments(unit.session, rows)
     return MessagePage(
         messages=[message_out(message, staff=staff, viewer_id=viewer.id) for message in rows],
         has_more=more,

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -15,7 +15,7 @@ from sqlalchemy.sql.dml import ReturningInsert
 from counterline.accounts.models import User
 from counterline.branches.models import Branch
 from counterline.locks import Key
-from counterline.messages.models import Message
+from counterline.messages.models import Message, MessageRevision
 from counterline.rooms.models import Membership
 
 
@@ -32,11 +32,16 @@ class StoredMessage:
     body: str
     body_html: str
     created_at: datetime
+    edited_at: datetime | None
+    deleted_at: datetime | None
     author_id: int
     author_username: str
     author_display_name: str
     branch_id: int
     branch_name: str
+    # Loaded apart, not a messages column (messages.attachments): the uploads shown with
+    # it, as AttachmentOut. Keyword-only fields are never selected by the statements below.
+    attachments: tuple[Any, ...] = field(default=(), kw_only=True)
 
 
 # Where each StoredMessage field comes from: the messages column of the same name, unless
@@ -47,7 +52,7 @@ _FROM_JOINS: dict[str, ColumnElement[Any]] = {
     "branch_id": Message.author_branch_id,
     "branch_name": Branch.name,
 }
-STORED_FIELDS = tuple(field.name for field in fields(StoredMessage))
+STORED_FIELDS = tuple(each.name for each in fields(StoredMessage) if not each.kw_only)
 _STORED = (
     select(*(_FROM_JOINS.get(name, Message.__table__.c.get(name)) for name in STORED_FIELDS))
     .join(User, User.id == Message.author_id)
@@ -143,22 +148,46 @@ async def insert_unless_posted(
     return {(author_id, client_id): row_id for row_id, author_id, client_id in result}
 
 
+@dataclass(frozen=True, slots=True)
+class _ForViewers:
+    """A history statement in two variants, both built once: managers and administrators
+    see deleted messages (as tombstones, ``deleted_at`` set), everyone else never does."""
+
+    staff: Select[Any]
+    others: Select[Any]
+
+    @classmethod
+    def of(cls, *where: ColumnElement[bool], newest_first: bool = False) -> _ForViewers:
+        return cls(
+            _stored(*where, newest_first=newest_first),
+            _stored(*where, Message.deleted_at.is_(None), newest_first=newest_first),
+        )
+
+    def to(self, staff: bool) -> Select[Any]:
+        return self.staff if staff else self.others
+
+
+_BY_ID = _stored(Message.id == bindparam("message_id"))
 _BY_CLIENT_ID = _stored(
     Message.author_id == bindparam("author_id"), Message.client_id == bindparam("client_id")
 )
-_NEWEST = _stored(Message.room_id == bindparam("room_id"), newest_first=True)
-_BEFORE = _stored(
+_NEWEST = _ForViewers.of(Message.room_id == bindparam("room_id"), newest_first=True)
+_BEFORE = _ForViewers.of(
     Message.room_id == bindparam("room_id"), Message.id < bindparam("before"), newest_first=True
 )
-_AFTER = _stored(Message.room_id == bindparam("room_id"), Message.id > bindparam("after"))
-_SINCE = _stored(Message.room_id == bindparam("room_id"), Message.created_at >= bindparam("since"))
-_MISSED = _stored(
+_AFTER = _ForViewers.of(Message.room_id == bindparam("room_id"), Message.id > bindparam("after"))
+_SINCE = _ForViewers.of(
+    Message.room_id == bindparam("room_id"), Message.created_at >= bindparam("since")
+)
+_MISSED = _ForViewers.of(
     Message.id > bindparam("after"),
     Message.room_id.in_(
         select(Membership.room_id).where(Membership.user_id == bindparam("user_id"))
     ),
 )
-_AFTER_ANYWHERE = _stored(Message.id > bindparam("after"))
+# The live-update fallback republishes these as message.posted to everyone: never a
+# deleted one (its tombstone would reach clerks' tabs as a live message).
+_AFTER_ANYWHERE = _stored(Message.id > bindparam("after"), Message.deleted_at.is_(None))
 
 
 async def find_by_client_id(
@@ -169,32 +198,65 @@ async def find_by_client_id(
     return found[0] if found else None
 
 
+async def find_message(db: AsyncSession, message_id: int) -> StoredMessage | None:
+    """The message with this id, deleted or not."""
+    found = await _fetch(db, _BY_ID, {"message_id": message_id, "limit": 1})
+    return found[0] if found else None
+
+
+async def lock_message(db: AsyncSession, message_id: int) -> Message | None:
+    """The message's row, locked against other edits until the transaction ends: FOR UPDATE
+    on PostgreSQL; SQLite's write transactions already hold its one writer."""
+    query = select(Message).where(Message.id == message_id).with_for_update()
+    return (await db.execute(query)).scalar_one_or_none()
+
+
+async def list_revisions(
+    db: AsyncSession, message_id: int
+) -> list[tuple[MessageRevision, str, str]]:
+    """The message's revisions, oldest first, each with its editor's username and name."""
+    query = (
+        select(MessageRevision, User.username, User.display_name)
+        .join(User, User.id == MessageRevision.editor_id)
+        .where(MessageRevision.message_id == message_id)
+        .order_by(MessageRevision.id)
+    )
+    return [(revision, username, name) for revision, username, name in await db.execute(query)]
+
+
+# History pages and catch-up: ``staff`` (managers, admins) also get deleted messages.
 async def list_before(
-    db: AsyncSession, room_id: int, before: int | None, limit: int
+    db: AsyncSession, room_id: int, before: int | None, limit: int, *, staff: bool = False
 ) -> list[StoredMessage]:
     """The ``limit`` newest messages older than ``before`` (all when None), oldest first."""
     if before is None:
-        rows = await _fetch(db, _NEWEST, {"room_id": room_id, "limit": limit})
+        rows = await _fetch(db, _NEWEST.to(staff), {"room_id": room_id, "limit": limit})
     else:
-        rows = await _fetch(db, _BEFORE, {"room_id": room_id, "before": before, "limit": limit})
+        parameters = {"room_id": room_id, "before": before, "limit": limit}
+        rows = await _fetch(db, _BEFORE.to(staff), parameters)
     return rows[::-1]
 
 
-async def list_after(db: AsyncSession, room_id: int, after: int, limit: int) -> list[StoredMessage]:
-    return await _fetch(db, _AFTER, {"room_id": room_id, "after": after, "limit": limit})
+async def list_after(
+    db: AsyncSession, room_id: int, after: int, limit: int, *, staff: bool = False
+) -> list[StoredMessage]:
+    parameters = {"room_id": room_id, "after": after, "limit": limit}
+    return await _fetch(db, _AFTER.to(staff), parameters)
 
 
 async def list_since_time(
-    db: AsyncSession, room_id: int, since: datetime, limit: int
+    db: AsyncSession, room_id: int, since: datetime, limit: int, *, staff: bool = False
 ) -> list[StoredMessage]:
-    return await _fetch(db, _SINCE, {"room_id": room_id, "since": since, "limit": limit})
+    parameters = {"room_id": room_id, "since": since, "limit": limit}
+    return await _fetch(db, _SINCE.to(staff), parameters)
 
 
 async def list_missed(
-    db: AsyncSession, user_id: int, after: int, limit: int
+    db: AsyncSession, user_id: int, after: int, limit: int, *, staff: bool = False
 ) -> list[StoredMessage]:
     """Messages after id ``after`` in every room the user is a member of, oldest first."""
-    return await _fetch(db, _MISSED, {"user_id": user_id, "after": after, "limit": limit})
+    parameters = {"user_id": user_id, "after": after, "limit": limit}
+    return await _fetch(db, _MISSED.to(staff), parameters)
 
 
 async def latest_message_id(db: AsyncSession) -> int:

@@ -4,15 +4,27 @@ import datetime as dt
 import re
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BeforeValidator
 
-from counterline.accounts.guards import Identified
+from counterline.accounts import policy
+from counterline.accounts.actions import Identity
+from counterline.accounts.guards import Identified, role_guard
 from counterline.api_errors import BODY_ERRORS, ErrorOut, error_responses
+from counterline.config import Settings
 from counterline.deps import ClientIp, ServicesDep
 from counterline.ids import Id, IdOrZero
-from counterline.messages import actions
-from counterline.messages.schemas import MessageIn, MessageOut, MessagePage
+from counterline.messages import actions, editing
+from counterline.messages.rendering import render_body
+from counterline.messages.schemas import (
+    MessageEditIn,
+    MessageHistory,
+    MessageIn,
+    MessageOut,
+    MessagePage,
+    PreviewIn,
+    PreviewOut,
+)
 from counterline.responses import json_of
 
 router = APIRouter(tags=["messages"])
@@ -87,6 +99,74 @@ async def post_message(
 ) -> Response:
     """Post a message. Answers only after it is committed; safe to retry with the same client_id."""
     message, created = await services.writer.post(
-        identity.user, room_id, new.body, new.client_id, ip
+        identity.user, room_id, new.body, new.client_id, ip, new.attachments
     )
     return json_of(message, 201 if created else 200)
+
+
+@router.post(
+    "/messages/preview",
+    response_model=PreviewOut,
+    responses=error_responses(*BODY_ERRORS, 401, 403),
+)
+async def preview_message(draft: PreviewIn, identity: Identified) -> Response:
+    """The HTML a message body would be shown as, rendered as posting would; nothing is stored."""
+    return json_of(PreviewOut(html=render_body(actions.check_body(draft.body))))
+
+
+HistoryReader = Annotated[
+    Identity, Depends(role_guard(policy.SEES_MESSAGE_HISTORY, editing.ONLY_STAFF_SEE_HISTORY))
+]
+
+
+def _edit_window(settings: Settings) -> dt.timedelta:
+    return dt.timedelta(minutes=settings.message_edit_minutes)
+
+
+@router.patch(
+    "/messages/{message_id}",
+    response_model=MessageOut,
+    responses=error_responses(*BODY_ERRORS, 401, 403, 404),
+)
+async def edit_message(
+    message_id: Id, edit: MessageEditIn, identity: Identified, services: ServicesDep, ip: ClientIp
+) -> Response:
+    """Change a message's text: your own within the edit window after posting
+    (`message_edit_minutes`, default 15), any message at any time for administrators; you
+    must be a member of its room. The previous text is kept in its history. Sending the same
+    text again changes nothing. Tabs hear `message.edited`."""
+    async with services.transaction() as unit:
+        message = await editing.edit_message(
+            unit, identity.user, message_id, edit.body, ip, window=_edit_window(services.settings)
+        )
+    return json_of(message)
+
+
+@router.delete("/messages/{message_id}", status_code=204, responses=error_responses(401, 403, 404))
+async def delete_message(
+    message_id: Id, identity: Identified, services: ServicesDep, ip: ClientIp
+) -> Response:
+    """Delete a message, under the same rules as editing. It disappears for everyone but
+    managers and administrators, who keep seeing it as a tombstone. Tabs hear
+    `message.deleted`."""
+    async with services.transaction() as unit:
+        await editing.delete_message(
+            unit, identity.user, message_id, ip, window=_edit_window(services.settings)
+        )
+    return Response(status_code=204)
+
+
+@router.get(
+    "/messages/{message_id}/history",
+    response_model=MessageHistory,
+    responses=error_responses(401, 403, 404),
+)
+async def message_history(
+    message_id: Id, identity: HistoryReader, services: ServicesDep
+) -> Response:
+    """Every version of a message, the original first: what it said, who changed it, when
+    and from which address (managers and administrators who are members of its room;
+    deleted messages too)."""
+    async with services.reading() as unit:
+        history = await editing.message_history(unit, identity.user, message_id)
+    return json_of(history)

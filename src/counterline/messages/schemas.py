@@ -2,10 +2,15 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import cache
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from counterline.ids import Id
+from counterline.uploads.schemas import UploadOut
+
 MAX_BODY_LENGTH = 10_000
+MAX_ATTACHMENTS = 10
 
 
 class AuthorOut(BaseModel):
@@ -17,6 +22,11 @@ class AuthorOut(BaseModel):
 class BranchRef(BaseModel):
     id: int
     name: str
+
+
+class AttachmentOut(UploadOut):
+    """An upload shown with a message (pictures inline through `thumbnail_url`, files
+    as links to `url`), in the order the author attached them."""
 
 
 AUTHOR_ONLY = {"audience": "author"}
@@ -38,12 +48,28 @@ class MessageOut(BaseModel):
     )
     author: AuthorOut
     branch: BranchRef = Field(description="The author's branch when the message was posted.")
-    body: str
-    body_html: str
+    body: str = Field(description="The source text (Markdown subset).")
+    html: str = Field(description="The body rendered to sanitised HTML: show this.")
+    body_html: str = Field(
+        description="Deprecated: the same as `html`, kept for existing clients.",
+        json_schema_extra={"deprecated": True},
+    )
     created_at: datetime
+    edited_at: datetime | None = Field(
+        default=None, description="When the message was last edited; null if never."
+    )
+    attachments: list[AttachmentOut] = Field(
+        default_factory=list, description="Pictures and files shown with the message."
+    )
     client_ip: str | None = Field(
         default=None,
         description="Only shown to managers and administrators.",
+        json_schema_extra=STAFF_ONLY,
+    )
+    deleted_at: datetime | None = Field(
+        default=None,
+        description="Only shown to managers and administrators, who see a deleted message "
+        "as a tombstone: when it was deleted (null if it is not). Others never see it.",
         json_schema_extra=STAFF_ONLY,
     )
 
@@ -66,12 +92,57 @@ class MessagePage(BaseModel):
     has_more: bool = Field(description="More messages exist in the direction requested.")
 
 
-class MessageIn(BaseModel):
-    # The limits are enforced by messages.actions.check_body (400, with a clear message);
-    # the schema states them. "\S": not only whitespace.
+class MessageEditIn(BaseModel):
+    # Checked by messages.actions.check_body, as when posting.
+    body: str = Field(
+        description="The new text (Markdown subset), 1 to 10,000 characters.",
+        json_schema_extra={"minLength": 1, "maxLength": MAX_BODY_LENGTH, "pattern": r"\S"},
+    )
+
+
+class MessageVersionOut(BaseModel):
+    action: Literal["posted", "edited", "deleted"] = Field(
+        description="What made this version: posting, an edit, or the deletion (whose "
+        "`body` is the text that was deleted)."
+    )
+    body: str = Field(description="The text as this change left it.")
+    html: str = Field(description="That text rendered to sanitised HTML.")
+    editor: AuthorOut = Field(description="Who made the change (for `posted`: the author).")
+    created_at: datetime = Field(description="When.")
+    client_ip: str = Field(description="From which address.")
+
+
+class MessageHistory(BaseModel):
+    message_id: int
+    versions: list[MessageVersionOut] = Field(description="Oldest (the original) first.")
+
+
+class PreviewIn(BaseModel):
+    # Checked by messages.actions.check_body, as when posting.
     body: str = Field(
         description="Message text (Markdown subset), 1 to 10,000 characters.",
         json_schema_extra={"minLength": 1, "maxLength": MAX_BODY_LENGTH, "pattern": r"\S"},
+    )
+
+
+class PreviewOut(BaseModel):
+    html: str = Field(description="The text rendered to sanitised HTML, as posting would store it.")
+
+
+class MessageIn(BaseModel):
+    # The limits are enforced by messages.actions.check_body (400, with a clear message);
+    # the schema states them. Empty only with attachments (checked there too).
+    body: str = Field(
+        default="",
+        description="Message text (Markdown subset), up to 10,000 characters; not only "
+        "whitespace, unless the message has attachments.",
+        json_schema_extra={"maxLength": MAX_BODY_LENGTH},
+    )
+    attachments: list[Id] = Field(
+        default_factory=list,
+        max_length=MAX_ATTACHMENTS,
+        description="Pictures and files to show with the message, in order: ids from "
+        "POST /api/v1/uploads, your own and not yet attached; at most 10.",
     )
     client_id: str = Field(
         min_length=8,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 
@@ -68,7 +68,13 @@ class PostWriter:
             _settle(self._waiting.popleft().answer, RuntimeError(STOPPING))
 
     async def post(
-        self, author: User, room_id: int, body: str, client_id: str, client_ip: str
+        self,
+        author: User,
+        room_id: int,
+        body: str,
+        client_id: str,
+        client_ip: str,
+        attachments: Sequence[int] = (),
     ) -> Posted:
         """Store a message (see ``actions.post_message``) once its group has committed.
 
@@ -78,7 +84,7 @@ class PostWriter:
         if self._max_in_flight is not None and self._in_flight >= self._max_in_flight:
             raise TooManyRequests(N_("The server is busy. Please try again."), retry_after=1)
         answer: asyncio.Future[Posted] = asyncio.get_running_loop().create_future()
-        draft = Draft(author, room_id, body, client_id, client_ip)
+        draft = Draft(author, room_id, body, client_id, client_ip, tuple(attachments))
         self._waiting.append(PendingPost(draft, answer))
         self._wake.set()
         self._in_flight += 1

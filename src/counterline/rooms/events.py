@@ -6,6 +6,8 @@ from typing import Any
 from counterline.realtime.controls import Control, Subscribe, Unsubscribe
 from counterline.realtime.events import Event, user_stream
 
+ROOMS_STREAM = "rooms"  # every socket listens to it: news about rooms anyone may join
+
 
 def room_stream(room_id: int) -> str:
     return f"room:{room_id}"
@@ -53,3 +55,34 @@ class MemberRemoved(Event):
 
     def controls(self) -> tuple[Control, ...]:
         return (Unsubscribe(self.user_id, room_stream(self.room_id)),)
+
+
+@dataclass(frozen=True)
+class RoomOpened(Event):
+    """A public topic room was created: every open tab may list it as joinable (a tab whose
+    user is already a member ignores it). Never sent for invite-only rooms or conversations."""
+
+    type = "room.opened"
+    room: dict[str, Any]
+
+    @property
+    def stream(self) -> str:
+        return ROOMS_STREAM
+
+    def payload(self) -> dict[str, Any]:
+        return {"room": self.room}
+
+
+@dataclass(frozen=True)
+class RoomRenamed(Event):
+    """A topic room got a new name: its members' tabs relabel it."""
+
+    type = "room.renamed"
+    room: dict[str, Any]
+
+    @property
+    def stream(self) -> str:
+        return room_stream(self.room["id"])
+
+    def payload(self) -> dict[str, Any]:
+        return {"room": self.room}

@@ -13,6 +13,7 @@ class RoomKind(enum.StrEnum):
     company = "company"
     branch = "branch"
     topic = "topic"
+    conversation = "conversation"  # direct messages and small groups: fixed members, no name key
 
 
 class Visibility(enum.StrEnum):
@@ -26,6 +27,13 @@ class Room(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[RoomKind] = mapped_column(Enum(RoomKind, native_enum=False, length=16))
     name: Mapped[str] = mapped_column(String(100))
+    # rooms.naming.name_key(name): two named rooms can't share it (None for conversations).
+    name_key: Mapped[str | None] = mapped_column(String(200), unique=True, index=True, default=None)
+    # "dm:<smaller user id>:<larger user id>" for a 1:1 conversation, so the same two people
+    # always get the same one back; None for every other room, group conversations included.
+    conversation_key: Mapped[str | None] = mapped_column(
+        String(64), unique=True, index=True, default=None
+    )
     visibility: Mapped[Visibility] = mapped_column(
         Enum(Visibility, native_enum=False, length=16), default=Visibility.public
     )

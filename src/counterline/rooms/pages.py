@@ -1,23 +1,27 @@
-"""Room pages: the home redirect and a room's chat page."""
+"""Room pages: the home redirect, a room's chat page, and the offer to join a public room."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from counterline.accounts import views as account_views
+from counterline.accounts.actions import Identity
 from counterline.accounts.guards import Anyone, Identified
 from counterline.db import Unit
-from counterline.deps import ServicesDep
+from counterline.deps import ServicesDep, check_form_token
 from counterline.errors import NotFound
 from counterline.i18n import current_language
 from counterline.ids import Id
 from counterline.messages.actions import list_messages
 from counterline.messages.queries import latest_message_id
 from counterline.rooms import queries as room_queries
-from counterline.rooms.actions import NOT_A_MEMBER, get_visible_room
-from counterline.rooms.schemas import RoomOut
+from counterline.rooms.actions import NOT_A_MEMBER, get_visible_room, join_room, room_to_join
+from counterline.rooms.conversations import rooms_out
+from counterline.rooms.models import RoomKind
 from counterline.services import Services
 from counterline.web.client_strings import client_strings
 from counterline.web.page_data import encode_for_page
@@ -46,23 +50,51 @@ async def home(identity: Anyone, services: ServicesDep) -> Response:
     return RedirectResponse(f"/rooms/{rooms[0].id}", status_code=303)
 
 
+async def _join_offer(
+    request: Request, identity: Identity, services: Services, room_id: int
+) -> Response:
+    """For a public topic room the user isn't in, a page offering to join it; else 404."""
+    async with services.reading() as unit:
+        room = await room_to_join(unit, room_id)
+        member_count = await room_queries.count_members(unit.session, room.id)
+    return render(
+        request,
+        "rooms/join.html",
+        {"identity": identity, "room": room, "member_count": member_count},
+    )
+
+
 @router.get("/rooms/{room_id}")
 async def room_page(
     request: Request, room_id: Id, identity: Identified, services: ServicesDep
 ) -> Response:
+    """A room's chat page; for a public topic room the user isn't in, the offer to join it.
+    A malformed id (``/rooms/abc``, ``/rooms/0``) gets app.py's HTML 404 page."""
     user = identity.user
+    async with services.reading() as unit:
+        member = await room_queries.is_member(unit.session, room_id, user.id)
+    if not member:
+        return await _join_offer(request, identity, services, room_id)
     async with services.reading() as unit:
         room = await get_visible_room(unit, user, room_id)
         rooms = await room_queries.list_rooms_of(unit.session, user.id)
+        shown_rooms = await rooms_out(unit, rooms, user.id)
+        member_count = await room_queries.count_members(unit.session, room.id)
         joinable = await room_queries.list_joinable_rooms(unit.session, user.id)
         latest = await latest_message_id(unit.session)
         page = await list_messages(unit, user, room.id, zone=services.settings.zone)
         directory = await _directory_json(unit, services)
         me = await account_views.describe(unit, user, services.presence)
+    shown = next(out for out in shown_rooms if out.id == room.id)
     boot = {
-        "room": RoomOut.of(room).model_dump(mode="json"),
+        "room": shown.model_dump(mode="json"),
+        "member_count": member_count,
         "me": me.model_dump(mode="json"),
         "staff": user.sees_client_ips,
+        # Editing and deleting (messages/editing.py): own messages within the window.
+        "edit_window_seconds": services.settings.message_edit_minutes * 60,
+        "edits_any_message": user.edits_any_message,
+        "sees_message_history": user.sees_message_history,
         "csrf_token": identity.csrf_token,
         "time_zone": services.settings.time_zone,
         "language": current_language.get(),
@@ -73,6 +105,8 @@ async def room_page(
             "pong_timeout_seconds": services.settings.client_pong_timeout_seconds,
         },
         "strings": client_strings(),
+        "max_upload_bytes": services.settings.max_upload_bytes,
+        "link_preview_hosts": services.settings.link_preview_hosts,
     }
     return render(
         request,
@@ -80,10 +114,27 @@ async def room_page(
         {
             "identity": identity,
             "me": me,
-            "room": room,
-            "rooms": rooms,
+            "room": shown,
+            "rooms": [out for out in shown_rooms if out.kind != RoomKind.conversation],
+            "conversations": [out for out in shown_rooms if out.kind == RoomKind.conversation],
+            "member_count": member_count,
             "joinable": joinable,
             "boot_json": encode_for_page(boot),
             "directory_json": directory,
         },
     )
+
+
+@router.post("/rooms/{room_id}/join")
+async def join_submit(
+    request: Request,
+    room_id: Id,
+    identity: Identified,
+    services: ServicesDep,
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    """The join page's form: join the public topic room, then land in it."""
+    check_form_token(request, csrf_token, identity.csrf_token)
+    async with services.transaction() as unit:
+        room = await join_room(unit, identity.user, room_id)
+    return RedirectResponse(f"/rooms/{room.id}", status_code=303)

@@ -1,13 +1,17 @@
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from functools import cache
+from typing import Any
 
-from sqlalchemy import bindparam, delete, exists, select
+from sqlalchemy import Row, bindparam, delete, exists, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import ReturningInsert
 
+from counterline.accounts.models import User
+from counterline.branches.models import Branch
 from counterline.rooms.models import Membership, Room, RoomKind, Visibility
 
 
@@ -66,7 +70,12 @@ async def insert_membership(db: AsyncSession, room_id: int, user_id: int) -> boo
 
 async def list_rooms_of(db: AsyncSession, user_id: int) -> list[Room]:
     """The rooms a user is a member of: company first, then branch rooms, then topics."""
-    kind_order = {RoomKind.company: 0, RoomKind.branch: 1, RoomKind.topic: 2}
+    kind_order = {
+        RoomKind.company: 0,
+        RoomKind.branch: 1,
+        RoomKind.topic: 2,
+        RoomKind.conversation: 3,
+    }
     rooms = await db.scalars(
         select(Room)
         .join(Membership, Membership.room_id == Room.id)
@@ -99,3 +108,105 @@ async def remove_membership(db: AsyncSession, room_id: int, user_id: int) -> Non
     await db.execute(
         delete(Membership).where(Membership.room_id == room_id, Membership.user_id == user_id)
     )
+
+
+async def find_room_by_name_key(db: AsyncSession, key: str) -> Room | None:
+    return await db.scalar(select(Room).where(Room.name_key == key))
+
+
+async def count_members(db: AsyncSession, room_id: int) -> int:
+    """Members with an active account."""
+    return (
+        await db.scalar(
+            select(func.count())
+            .select_from(Membership)
+            .join(User, User.id == Membership.user_id)
+            .where(Membership.room_id == room_id, User.active.is_(True))
+        )
+        or 0
+    )
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+async def list_members(
+    db: AsyncSession, room_id: int, *, search: str, offset: int, limit: int
+) -> tuple[int, Sequence[Row[Any]]]:
+    """A page of a room's active members by display name: (how many match, the page).
+    ``search`` matches anywhere in the display name or the username (ASCII letters in
+    either case)."""
+    where = [Membership.room_id == room_id, User.active.is_(True)]
+    if search:
+        pattern = f"%{_escape_like(search.lower())}%"
+        where.append(
+            or_(
+                func.lower(User.display_name).like(pattern, escape="\\"),
+                func.lower(User.username).like(pattern, escape="\\"),
+            )
+        )
+    total = await db.scalar(
+        select(func.count())
+        .select_from(Membership)
+        .join(User, User.id == Membership.user_id)
+        .where(*where)
+    )
+    rows = await db.execute(
+        select(User.id, User.username, User.display_name, Branch.name.label("branch"))
+        .select_from(Membership)
+        .join(User, User.id == Membership.user_id)
+        .join(Branch, Branch.id == User.branch_id)
+        .where(*where)
+        .order_by(User.display_name, User.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    return total or 0, rows.all()
+
+
+async def find_active_users(db: AsyncSession, usernames: Collection[str]) -> Sequence[User]:
+    return (
+        await db.scalars(select(User).where(User.username.in_(usernames), User.active.is_(True)))
+    ).all()
+
+
+async def list_conversation_members(
+    db: AsyncSession, room_ids: Collection[int]
+) -> dict[int, list[Row[Any]]]:
+    """For each conversation, its members (id, username, display_name) by display name."""
+    members: dict[int, list[Row[Any]]] = {room_id: [] for room_id in room_ids}
+    if not room_ids:
+        return members
+    rows = await db.execute(
+        select(Membership.room_id, User.id, User.username, User.display_name)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.room_id.in_(room_ids))
+        .order_by(Membership.room_id, User.display_name, User.id)
+    )
+    for row in rows:
+        members[row.room_id].append(row)
+    return members
+
+
+@cache
+def _insert_conversation(dialect: str) -> ReturningInsert[tuple[int]]:
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    rooms = Room.__table__
+    return (
+        insert(rooms)
+        .on_conflict_do_nothing(index_elements=[rooms.c.conversation_key])
+        .returning(rooms.c.id)
+    )
+
+
+async def insert_conversation(db: AsyncSession, values: dict[str, Any]) -> int | None:
+    """Insert a conversation row unless one with its ``conversation_key`` exists; the new
+    id, or None. As with memberships, the later of two inserts at once waits for the
+    earlier one (PostgreSQL) or its turn (SQLite), then does nothing."""
+    statement = _insert_conversation(db.bind.dialect.name)
+    return await db.scalar(statement, values)
+
+
+async def find_conversation(db: AsyncSession, key: str) -> Room | None:
+    return await db.scalar(select(Room).where(Room.conversation_key == key))

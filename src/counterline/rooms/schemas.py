@@ -1,16 +1,40 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Annotated, Any
+
 from pydantic import BaseModel, Field
 
 from counterline.rooms.models import Room, RoomKind, Visibility
+
+if TYPE_CHECKING:
+    from counterline.accounts.models import User
+
+
+class ConversationMemberOut(BaseModel):
+    id: int
+    username: str
+    display_name: str
+
+    @classmethod
+    def of_user(cls, user: User) -> ConversationMemberOut:
+        return cls(id=user.id, username=user.username, display_name=user.display_name)
+
+    @classmethod
+    def of_row(cls, row: Any) -> ConversationMemberOut:
+        return cls(id=row.id, username=row.username, display_name=row.display_name)
 
 
 class RoomOut(BaseModel):
     id: int
     kind: RoomKind
-    name: str
+    name: str = Field(
+        description="The room's name; for a 1:1 conversation, the other person's name."
+    )
     visibility: Visibility
     branch_id: int | None
+    members: list[ConversationMemberOut] | None = Field(
+        default=None, description="A conversation's members, you included; null for rooms."
+    )
 
     @classmethod
     def of(cls, room: Room) -> RoomOut:
@@ -34,5 +58,33 @@ class TopicRoomIn(BaseModel):
     visibility: Visibility = Visibility.public
 
 
+class RoomRenameIn(BaseModel):
+    # Enforced by rooms.actions.check_room_name (400); stated here.
+    name: str = Field(json_schema_extra={"minLength": 1, "maxLength": 100, "pattern": r"\S"})
+
+
 class MemberIn(BaseModel):
     username: str = Field(max_length=64)
+
+
+class ConversationIn(BaseModel):
+    members: list[Annotated[str, Field(max_length=64)]] = Field(
+        description="Usernames of the other people (1 to 19); you are included anyway.",
+    )
+    name: str | None = Field(
+        default=None, max_length=100, description="A group conversation's title (optional)."
+    )
+
+
+class RoomMemberOut(BaseModel):
+    id: int
+    username: str
+    display_name: str
+    branch: str = Field(description="The name of the member's branch.")
+    online: bool
+
+
+class RoomMemberList(BaseModel):
+    total: int = Field(description="How many active members match (all of them without `q`).")
+    members: list[RoomMemberOut] = Field(description="This page, by display name.")
+    has_more: bool

@@ -2,6 +2,7 @@
 
 Protocol (JSON text frames, each with a ``type``):
 - server → client: ``message.posted``, ``presence.changed``, ``room.joined``, ``room.left``,
+  ``room.opened`` (a new public topic room, to everyone),
   ``session.ended``, ``ready`` (after catch-up: ``last_message_id``, ``online_user_ids``,
   ``live``), ``live`` (``state``: ``ok``, or ``degraded`` while Redis is away),
   ``resync`` (too much was missed: reload history), ``pong``, ``error``.
@@ -29,12 +30,13 @@ from counterline.errors import UserError
 from counterline.i18n import N_, current_language, gettext
 from counterline.ids import id_or_zero_of
 from counterline.messages.actions import posted_event
+from counterline.messages.attachments import with_attachments
 from counterline.messages.queries import latest_message_id, list_missed
 from counterline.presence.events import PRESENCE_STREAM
 from counterline.realtime.events import dumps, user_stream
 from counterline.realtime.hub import CLOSE_SESSION_ENDED, Connection, Frame
 from counterline.realtime.wire import MAX_INBOUND_BYTES, frame_writer_of
-from counterline.rooms.events import room_stream
+from counterline.rooms.events import ROOMS_STREAM, room_stream
 from counterline.rooms.queries import list_room_ids_of
 from counterline.services import Services
 
@@ -132,7 +134,7 @@ async def _serve(
 ) -> None:
     user_id = connection.user_id
     streams = [room_stream(room_id) for room_id in await _room_ids(services, user_id)]
-    services.hub.attach(connection, [*streams, user_stream(user_id), PRESENCE_STREAM])
+    services.hub.attach(connection, [*streams, user_stream(user_id), PRESENCE_STREAM, ROOMS_STREAM])
     services.presence.tab_opened(user_id)
     receiver = asyncio.create_task(_receive(websocket, connection))
     try:
@@ -208,7 +210,10 @@ async def _catch_up(
     sent = 0
     async with services.reading() as unit:
         while True:
-            rows = await list_missed(unit.session, connection.user_id, after, CATCH_UP_PAGE)
+            rows = await list_missed(
+                unit.session, connection.user_id, after, CATCH_UP_PAGE, staff=connection.staff
+            )
+            rows = await with_attachments(unit.session, rows)
             for message in rows:
                 event = posted_event(message)
                 await websocket.send_text(event.envelope().frame_for(connection.staff))

@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 
 from counterline.db import Unit
 from counterline.realtime.hub import CLOSE_SESSION_ENDED, Connection, Frame, Hub
+from counterline.rooms.conversations import rooms_out
 from counterline.rooms.events import MemberAdded, MemberRemoved, room_id_of_stream, room_stream
-from counterline.rooms.schemas import RoomOut
 from counterline.streams import queries
 from counterline.streams.queries import Access
 
@@ -107,9 +107,10 @@ class AccessFollower:
                 for user_id in here
                 for room_id in _rooms_to_join(self.hub.connections_of(user_id), access.get(user_id))
             }
-            joined = {
-                room.id: RoomOut.of(room).model_dump(mode="json")
-                for room in await queries.find_rooms(unit.session, joined_ids)
+            found = await queries.find_rooms(unit.session, joined_ids)
+            joined = {  # conversations with their members (shared by every user here)
+                room.id: room.model_dump(mode="json")
+                for room in await rooms_out(unit, found, viewer_id=None)
             }
         for user_id in here:
             for connection in self.hub.connections_of(user_id):

@@ -1,17 +1,21 @@
 // Entry point of the room page. Server contract: the #boot JSON block rendered by
 // rooms/pages.py (room, me, staff, csrf_token, time_zone, language, page, last_message_id,
-// heartbeat, strings), the #directory JSON block (users as in GET /api/v1/users) and the stream events of streams/endpoint.py: "message.posted",
-// "presence.changed", "ready", "live", "resync", "room.joined", "room.left". A logged-out session is
+// heartbeat, strings, max_upload_bytes), the #directory JSON block (users as in GET /api/v1/users) and the stream events of streams/endpoint.py: "message.posted",
+// "presence.changed", "ready", "live", "resync", "room.joined", "room.left", "room.opened", "room.renamed". A logged-out session is
 // told by close code 4001 (see stream.js); "session.ended" frames name sessions of the same
 // user on other devices too, so they are not acted on here.
 
 import { makeApi } from "./api.js";
 import { Composer } from "./composer.js";
+import { Conversations } from "./conversations.js";
 import { makeConnectionBanner } from "./connection.js";
+import { LinkPreviews } from "./link_previews.js";
 import { History } from "./history.js";
+import { MessageActions } from "./message_actions.js";
 import { MessageList } from "./messages.js";
 import { attachPanels } from "./panels.js";
 import { PeoplePanel } from "./people.js";
+import { RoomMembers } from "./room_members.js";
 import { Stream } from "./stream.js";
 import { UnreadBadges } from "./unread.js";
 
@@ -27,6 +31,21 @@ function announce(text) {
   setTimeout(() => { timelineStatus.textContent = text; }, 50);
 }
 
+const fullTime = new Intl.DateTimeFormat(boot.language === "en" ? "en-GB" : "zh-CN", {
+  timeZone: boot.time_zone, year: "numeric", month: "2-digit", day: "2-digit",
+  hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23",
+});
+const messageActions = new MessageActions({
+  api,
+  me,
+  strings,
+  editWindowSeconds: boot.edit_window_seconds,
+  editsAnyMessage: boot.edits_any_message,
+  seesHistory: boot.sees_message_history,
+  announce,
+  formatTime: (iso) => fullTime.format(new Date(iso)),
+});
+const linkPreviews = new LinkPreviews(boot.link_preview_hosts, api);
 const messages = new MessageList({
   list: byId("messages"),
   scroller: byId("timeline"),
@@ -36,7 +55,11 @@ const messages = new MessageList({
   language: boot.language,
   strings,
   onReleased: (message) => showMessage(message),
+  announce,
+  actions: messageActions,
+  bodyEnhancers: [(body) => linkPreviews.enhance(body)],
 });
+messageActions.attach(messages);
 const history = new History({
   roomId,
   api,
@@ -70,6 +93,9 @@ const composer = new Composer({
   messages,
   onSent: (message) => unread.markRead(message.id),
   strings,
+  tools: byId("composer-tools"),
+  csrfToken: boot.csrf_token,
+  maxUploadBytes: boot.max_upload_bytes,
 });
 
 function showMessage(message) {
@@ -97,6 +123,13 @@ function onEvent(event) {
     case "message.posted":
       showMessage(event.message);
       break;
+    case "message.edited":
+      messages.update(event.message);
+      break;
+    case "message.deleted":
+      if (event.message) messages.update(event.message);
+      else messages.remove(event.message_id);
+      break;
     case "presence.changed":
       people.applyChanges(event);
       break;
@@ -104,6 +137,8 @@ function onEvent(event) {
       showLiveState(event.live);
       people.setOnlineSet(event.online_user_ids);
       composer.retryNow();
+      if (connectedBefore) refreshShownMessages();
+      connectedBefore = true;
       break;
     case "live":
       showLiveState(event.state);
@@ -115,6 +150,12 @@ function onEvent(event) {
     case "room.joined":
       addRoomLink(event.room);
       break;
+    case "room.opened":
+      conversations.roomOpened(event.room);
+      break;
+    case "room.renamed":
+      conversations.roomRenamed(event.room, roomId);
+      break;
     case "room.left":
       if (event.room_id === roomId) window.location.assign("/");
       document.querySelector(`[data-room-link="${event.room_id}"]`)?.closest("li").remove();
@@ -124,7 +165,22 @@ function onEvent(event) {
   }
 }
 
+// Edits and deletions made while this tab was offline are not replayed: after a reconnect,
+// the newest page is fetched again and the rows it changes are brought up to date.
+let connectedBefore = false;
+async function refreshShownMessages() {
+  if (!history.live) return; // the latest page is loaded afresh on the way back
+  const before = messages.shownIds();
+  try {
+    const page = await api.get(`/rooms/${roomId}/messages`);
+    messages.refresh(page.messages, { before, complete: !page.has_more });
+  } catch {
+    // the next reconnect tries again
+  }
+}
+
 function addRoomLink(room) {
+  if (conversations.add(room)) return;
   if (document.querySelector(`[data-room-link="${room.id}"]`)) return;
   const item = byId("room-link-template").content.firstElementChild.cloneNode(true);
   const link = item.querySelector("a");
@@ -139,6 +195,12 @@ function addRoomLink(room) {
 function caughtUpIfAtEnd() {
   if (!document.hidden && history.live && messages.nearBottom()) unread.caughtUp(messages.newestId);
 }
+
+const conversations = new Conversations({
+  api, me, users: JSON.parse(document.getElementById("directory").textContent), strings, announce,
+});
+conversations.attach();
+new RoomMembers({ roomId, api, strings }).attach();
 
 history.attach(boot.page);
 people.render();

@@ -12,6 +12,25 @@ export class History {
     this.live = true;
     this.hasOlder = false;
     this.busy = false;
+    // A visible (and announced) notice above the timeline, e.g. "no messages that day".
+    this.notice = document.getElementById("history-notice");
+  }
+
+  showNotice(text) {
+    if (!this.notice) {
+      this.announce(text);
+      return;
+    }
+    this.notice.hidden = false;
+    this.notice.textContent = "";
+    setTimeout(() => { this.notice.textContent = text; }, 50); // announced afresh each time
+  }
+
+  hideNotice() {
+    if (this.notice) {
+      this.notice.hidden = true;
+      this.notice.textContent = "";
+    }
   }
 
   attach(firstPage) {
@@ -95,9 +114,10 @@ export class History {
     return this.guarded(async () => {
       const page = await this.api.get(this.path(`?day=${encodeURIComponent(day)}`));
       if (!page.messages.length) {
-        this.announce(this.strings.no_messages_that_day);
+        this.showNotice(this.strings.no_messages_that_day);
         return;
       }
+      this.hideNotice();
       this.messages.clear();
       this.setLive(!page.has_more);
       this.messages.addPage(page.messages);
@@ -109,6 +129,7 @@ export class History {
 
   showLatest() {
     return this.guarded(async () => {
+      this.hideNotice();
       if (!this.live) {
         const page = await this.api.get(this.path(""));
         this.messages.clear();

@@ -102,6 +102,16 @@ export class PeoplePanel {
       status.textContent = this.strings.never_seen;
     }
     item.append(dot, name, status);
+    if (user.id !== this.me.id && this.strings.message_action) {
+      // conversations.js starts a direct message on click (one listener for the list)
+      const message = document.createElement("button");
+      message.type = "button";
+      message.className = "message-person";
+      message.dataset.messageUser = user.username;
+      message.textContent = this.strings.message_action;
+      message.setAttribute("aria-label", this.strings.message_person.replace("%(name)s", user.display_name));
+      item.append(message);
+    }
     return item;
   }
 }

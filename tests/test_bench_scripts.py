@@ -39,6 +39,7 @@ SCRIPTS = (
     "history",
     "ingest",
     "uploads",
+    "unread",
 )
 TIMEOUT = 110
 
@@ -252,6 +253,22 @@ def test_ingest_short_run_commits_in_groups_and_stores_every_acknowledged_post(r
         assert run.printed(f"{kind}: store check") == store
     assert result["baseline"]["commits"] == result["baseline"]["acknowledged"]
     assert result["counterline"]["commits"] < result["counterline"]["acknowledged"]
+
+
+def test_unread_short_run_lists_two_hundred_rooms_with_their_counts(runs) -> None:
+    run = finished(runs, "unread")
+    result = run.result("unread")
+    assert (result["rooms"], result["requests"]) == (200, 50)
+    assert (result["counterline"]["listed"], result["counterline"]["unread"]) == (200, 600)
+    assert result["summary"]["total"] == 600
+    assert (result["baseline"]["listed"], result["baseline"]["unread"]) == (2, 6)
+    for kind in ("counterline", "summary", "baseline"):
+        figures = result[kind]
+        assert figures["errors"] == 0 and figures["count"] == 50
+        assert figures["server_cpu_ms"] >= 0
+    assert run.printed("counts check") == (
+        "200 rooms listed, 600 unread (expected 200 and 600); summary total 600"
+    )
 
 
 def test_one_room_on_two_nodes_measures_what_crossing_nodes_adds(

@@ -475,3 +475,14 @@ async def test_an_edit_keeps_the_attachments_and_may_leave_only_them(
     assert seen["attachments"] == attached and seen["edited_at"] is not None
     without = await post(wang, cast.company_room_id, "没有附件", "edit-file-02")
     assert (await edit(wang, without, " ")).status_code == 400
+
+
+async def test_an_edit_resolves_mentions_as_posting_does(login, cast: Cast) -> None:
+    wang = await login("wangfang")
+    message_id = await post(wang, cast.company_room_id, "请 @lina 看一下", "edit-mention-1")
+    response = await edit(wang, message_id, "请 @李娜 和 @zhangwei 看一下")
+    assert response.status_code == 200, response.text
+    edited = response.json()
+    assert [mention["name"] for mention in edited["mentions"]] == ["lina", "zhangwei"]
+    assert 'data-mention="lina"' in edited["html"]
+    assert 'data-mention="zhangwei"' in edited["html"]

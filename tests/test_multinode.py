@@ -280,3 +280,31 @@ async def test_clerk_moved_by_the_cli_leaves_her_old_room_on_every_node(
         left = await stream.next("room.left", timeout=5)
         assert left["room_id"] == cluster.cast.branch_room_ids[CHENGBEI]
         await stream.close()
+
+
+async def test_reading_on_one_node_clears_the_count_in_her_tab_on_the_other(
+    cluster: Cluster, clients: Any
+) -> None:
+    node_a, node_b = cluster.start_node(), cluster.start_node()
+    wang = await clients(node_a, "wangfang")
+    zhao_on_a, zhao_on_b = await clients(node_a, "zhaomin"), await clients(node_b, "zhaomin")
+    company = cluster.cast.company_room_id
+    tab = await open_stream(node_b.ws_url, cookie=zhao_on_b.session_cookie)
+    try:
+        await tab.next("ready")
+        posted = await wang.post_message(company, "两个节点的未读", "nodes-read-1")
+        assert posted.status_code == 201
+        read = await zhao_on_a.http.post(
+            f"/api/v1/rooms/{company}/read",
+            json={"up_to": posted.json()["id"]},
+            headers={"X-CSRF-Token": zhao_on_a.csrf_token},
+        )
+        assert read.status_code == 200 and read.json()["unread"] == 0
+        told = await tab.next("room.read", timeout=5)
+    finally:
+        await tab.close()
+    assert (told["room_id"], told["last_read_id"], told["unread"]) == (
+        company,
+        posted.json()["id"],
+        0,
+    )

@@ -37,11 +37,19 @@ POLICIES: dict[tuple[str, str], Policy] = {
     ("GET", "/api/v1/account/tokens"): IDENTIFIED,
     ("DELETE", "/api/v1/account/tokens/{token_id}"): IDENTIFIED,
     ("GET", "/api/v1/rooms"): IDENTIFIED,
+    ("GET", "/api/v1/inbox"): IDENTIFIED,
+    ("GET", "/api/v1/inbox/count"): IDENTIFIED,
+    ("GET", "/api/v1/account/notifications"): IDENTIFIED,
+    ("PUT", "/api/v1/account/notifications"): IDENTIFIED,
+    ("PUT", "/api/v1/rooms/{room_id}/mute"): IDENTIFIED,  # members only: in the action
     ("POST", "/api/v1/rooms"): Policy.TRAINER_OR_ADMIN,
     ("PATCH", "/api/v1/rooms/{room_id}"): IDENTIFIED,  # creator or admin: in the action
     ("PUT", "/api/v1/rooms/{room_id}/membership"): IDENTIFIED,
     ("POST", "/api/v1/rooms/{room_id}/members"): IDENTIFIED,  # creator or admin: in the action
     ("GET", "/api/v1/rooms/{room_id}/members"): IDENTIFIED,  # members only: in the action
+    ("POST", "/api/v1/rooms/{room_id}/read"): IDENTIFIED,  # members only: in the action
+    ("POST", "/api/v1/rooms/read"): IDENTIFIED,
+    ("GET", "/api/v1/unread"): IDENTIFIED,
     ("POST", "/api/v1/conversations"): IDENTIFIED,
     ("GET", "/api/v1/rooms/{room_id}/messages"): IDENTIFIED,
     ("POST", "/api/v1/rooms/{room_id}/messages"): IDENTIFIED,
@@ -62,6 +70,7 @@ POLICIES: dict[tuple[str, str], Policy] = {
     ("GET", "/"): PUBLIC,
     ("GET", "/rooms/{room_id}"): IDENTIFIED,
     ("POST", "/rooms/{room_id}/join"): IDENTIFIED,
+    ("GET", "/inbox"): IDENTIFIED,
     ("GET", "/api/v1/docs"): PUBLIC,
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/metrics"): PUBLIC,  # as before: keep it off the public network at the proxy

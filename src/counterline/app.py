@@ -23,8 +23,11 @@ from counterline.config import Settings
 from counterline.deps import guard_api_write, language_of_request
 from counterline.errors import TooManyRequests, UserError
 from counterline.i18n import current_language, gettext
+from counterline.inbox.pages import router as inbox_pages
+from counterline.inbox.routes import router as inbox_router
 from counterline.limits import TOO_LARGE, BodyLimit, RequestLimits
 from counterline.messages.downloads import router as downloads_router
+from counterline.messages.reading_routes import router as reading_router
 from counterline.messages.routes import router as messages_router
 from counterline.ops.routes import router as ops_router
 from counterline.previews.routes import router as previews_router
@@ -71,8 +74,10 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         api.include_router(router)
     api.include_router(uploads_router)
     api.include_router(downloads_router)
+    api.include_router(reading_router)
+    api.include_router(inbox_router)
     app.include_router(api)
-    for pages in (accounts_pages, rooms_pages, api_docs.router):
+    for pages in (accounts_pages, rooms_pages, inbox_pages, api_docs.router):
         app.include_router(pages)
     app.include_router(ops_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

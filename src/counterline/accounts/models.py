@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Enum, ForeignKey, Index, String
+from sqlalchemy import Boolean, Enum, ForeignKey, Index, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from counterline.accounts import policy
@@ -23,6 +23,12 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     language: Mapped[str | None] = mapped_column(String(8), default=None)
     last_seen_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    # Desktop notifications (accounts.notifications): all messages, mentions and direct
+    # messages only, or none; and whether they make a sound.
+    notify_level: Mapped[str] = mapped_column(
+        String(8), default="mentions", server_default="mentions"
+    )
+    notify_sound: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     @property

@@ -42,6 +42,17 @@ async def list_directory(db: AsyncSession) -> Sequence[Row[Any]]:
     return result.all()
 
 
+# Desktop notification settings (GET/PUT /api/v1/account/notifications, inbox.routes).
+async def notification_settings(db: AsyncSession, user_id: int) -> tuple[str, bool] | None:
+    query = select(User.notify_level, User.notify_sound).where(User.id == user_id)
+    row = (await db.execute(query)).one_or_none()
+    return None if row is None else (row[0], bool(row[1]))
+
+
+async def set_notification_settings(db: AsyncSession, user_id: int, **values: Any) -> None:
+    await db.execute(update(User).where(User.id == user_id).values(**values))
+
+
 async def count_users(db: AsyncSession) -> int:
     return await db.scalar(select(func.count()).select_from(User)) or 0
 

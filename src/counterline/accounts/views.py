@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, Protocol
+
+from pypinyin import lazy_pinyin
 
 from counterline.accounts import queries
 from counterline.accounts.models import User
@@ -31,6 +34,14 @@ def user_out(user: User, branch: Branch, presence: OnlineStatus) -> UserOut:
     )
 
 
+@lru_cache(maxsize=4096)
+def name_pinyin(name: str) -> tuple[str, str]:
+    """A display name's pinyin, lowercase without tones or spaces, and its initials (王芳 →
+    "wangfang", "wf"), for the mentions autocomplete. Computed once per name."""
+    syllables = [word for part in lazy_pinyin(name) for word in part.lower().split()]
+    return "".join(syllables), "".join(word[0] for word in syllables)
+
+
 async def list_directory(unit: Unit, presence: OnlineStatus) -> list[dict[str, Any]]:
     """Every active user as UserOut's JSON form, built without a model per user."""
     return [
@@ -43,6 +54,8 @@ async def list_directory(unit: Unit, presence: OnlineStatus) -> list[dict[str, A
             "branch_name": row.branch_name,
             "online": presence.is_online(row.id),
             "last_seen_at": row.last_seen_at.isoformat() if row.last_seen_at else None,
+            "pinyin": name_pinyin(row.display_name)[0],
+            "initials": name_pinyin(row.display_name)[1],
         }
         for row in await queries.list_directory(unit.session)
     ]

@@ -11,10 +11,9 @@ from counterline.accounts.models import User
 from counterline.db import Unit, utcnow
 from counterline.errors import NotFound, UserError
 from counterline.i18n import N_
-from counterline.messages import attachments, queries
+from counterline.messages import attachments, mentions, numbering, queries
 from counterline.messages.events import MessagePosted
 from counterline.messages.queries import STORED_FIELDS, StoredMessage
-from counterline.messages.rendering import render_body
 from counterline.messages.schemas import (
     MAX_BODY_LENGTH,
     MessageOut,
@@ -91,6 +90,7 @@ class Draft:
     client_id: str
     client_ip: str
     attachments: tuple[int, ...] = ()  # upload ids, in order (messages.attachments)
+    confirm_all: bool = False  # @all in a large room was confirmed (messages.mentions)
 
 
 Posted = tuple[MessageOut, bool]
@@ -104,12 +104,14 @@ async def post_message(
     client_id: str,
     client_ip: str,
     attachments: Sequence[int] = (),
+    *,
+    confirm_all: bool = False,
 ) -> Posted:
     """Store a message on the record. Returns it and whether it is new.
 
     Idempotent on (author, client_id): a retry returns the stored message unchanged.
     """
-    draft = Draft(author, room_id, body, client_id, client_ip, tuple(attachments))
+    draft = Draft(author, room_id, body, client_id, client_ip, tuple(attachments), confirm_all)
     (outcome,) = await post_messages(unit, [draft])
     if isinstance(outcome, UserError):
         raise outcome
@@ -135,6 +137,10 @@ async def post_messages(unit: Unit, drafts: Sequence[Draft]) -> list[Posted | Us
     branches = await queries.find_author_branches_in_rooms(
         unit.session, ((draft.room_id, draft.author.id) for draft in checked)
     )
+    # Mentions and direct messages: one query, for conversations and posts with an "@".
+    addressing = await mentions.load(
+        unit.session, (d for i, d in enumerate(checked) if outcomes[i] is None)
+    )
     rows: dict[int, dict[str, Any]] = {}
     for index, draft in enumerate(checked):
         if outcomes[index] is not None:
@@ -143,10 +149,15 @@ async def post_messages(unit: Unit, drafts: Sequence[Draft]) -> list[Posted | Us
         if branch is None:
             outcomes[index] = NotFound(NOT_A_MEMBER)
         else:
-            rows[index] = _row(draft, branch[0])
+            rendered = addressing.render(draft)
+            if isinstance(rendered, UserError):
+                outcomes[index] = rendered
+            else:
+                rows[index] = _row(draft, branch[0], *rendered)
     # Attachments cost a query only when some draft has them: the plain post path is hot.
     attached = await _claim_attachments(unit, checked, rows, outcomes)
     await queries.serialise_writers(unit.session)
+    await numbering.number(unit.session, rows.values())
     new_ids = await queries.insert_unless_posted(unit.session, list(rows.values()))
     stored = []
     for index, row in rows.items():
@@ -161,11 +172,13 @@ async def post_messages(unit: Unit, drafts: Sequence[Draft]) -> list[Posted | Us
             message = replace(message, attachments=attached[index])
         stored.append(message)
         outcomes[index] = (_out_for_author(message, draft.author), True)
+    await numbering.settle(unit.session, rows.values(), stored)
     if attached:
         await attachments.link(
             unit.session,
             ((m.id, [a.id for a in m.attachments]) for m in stored if m.attachments),
         )
+    await mentions.deliver(unit.session, addressing, stored)
     for message in sorted(stored, key=lambda message: message.id):
         unit.emit(posted_event(message))
     return cast(list[Posted | UserError], outcomes)
@@ -200,7 +213,9 @@ def _out_for_author(message: StoredMessage, author: User) -> MessageOut:
     return message_out(message, staff=author.sees_client_ips, viewer_id=author.id)
 
 
-def _row(draft: Draft, branch_id: int) -> dict[str, Any]:
+def _row(
+    draft: Draft, branch_id: int, html: str, mentioned: list[dict[str, Any]]
+) -> dict[str, Any]:
     return {
         "room_id": draft.room_id,
         "author_id": draft.author.id,
@@ -208,7 +223,8 @@ def _row(draft: Draft, branch_id: int) -> dict[str, Any]:
         "client_id": draft.client_id,
         "client_ip": draft.client_ip,
         "body": draft.body,
-        "body_html": render_body(draft.body),
+        "body_html": html,
+        "mentions": mentioned or None,
         "created_at": utcnow(),
     }
 

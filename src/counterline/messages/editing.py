@@ -20,13 +20,12 @@ from counterline.audit.actions import record
 from counterline.db import Unit, utcnow
 from counterline.errors import Forbidden, NotFound
 from counterline.i18n import N_
-from counterline.messages import queries
-from counterline.messages.actions import check_body, message_out
+from counterline.messages import mentions, queries
+from counterline.messages.actions import Draft, check_body, message_out
 from counterline.messages.attachments import with_attachments
 from counterline.messages.events import MessageDeleted, MessageEdited
 from counterline.messages.models import Message, MessageRevision
 from counterline.messages.queries import StoredMessage
-from counterline.messages.rendering import render_body
 from counterline.messages.schemas import AuthorOut, MessageHistory, MessageOut, MessageVersionOut
 from counterline.rooms.queries import is_member
 
@@ -55,6 +54,18 @@ _DELETE = _Change(
 )
 
 
+async def _rendered(unit: Unit, editor: User, message: Message) -> tuple[str, list[Any]]:
+    """The edited text rendered as posting renders it, its @mentions resolved among the
+    room's members now. An edit notifies nobody new (no inbox rows), so an @all needs no
+    confirmation."""
+    draft = Draft(editor, message.room_id, message.body, "", "", confirm_all=True)
+    addressing = await mentions.load(unit.session, [draft])
+    rendered = addressing.render(draft)
+    if isinstance(rendered, Exception):
+        raise rendered
+    return rendered
+
+
 async def edit_message(
     unit: Unit, editor: User, message_id: int, body: str, client_ip: str, *, window: timedelta
 ) -> MessageOut:
@@ -67,7 +78,8 @@ async def edit_message(
     if body != message.body:
         revision = _revision(message, _EDIT, editor, client_ip)
         unit.session.add(revision)
-        message.body, message.body_html = body, render_body(body)
+        message.body = body
+        message.body_html, message.mentions = await _rendered(unit, editor, message)
         message.edited_at = revision.created_at
         await unit.session.flush()
         _audit(unit, message, revision, editor, client_ip)

@@ -2,7 +2,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from counterline.db import Base, UtcDateTime, utcnow
@@ -34,6 +45,15 @@ class Message(Base):
     # No foreign key: adding one would make SQLite copy the whole table on upgrade, and
     # users are never deleted.
     deleted_by_id: Mapped[int | None] = mapped_column(Integer)
+    # What its @tokens resolved to when posted (messages.mentions), as MessageOut.mentions
+    # shows it: [{"kind", "id", "name"}]; null when none.
+    mentions: Mapped[list[dict[str, object]] | None] = mapped_column(
+        JSON(none_as_null=True), default=None
+    )
+    # Its place in its room: 1, 2, 3… given by the post path (rooms.last_seq), so a
+    # member's unread count is a subtraction, not a count. 0 for rows inserted around the
+    # post path (bulk seeding); they never count as unread.
+    seq: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
 
 class MessageRevision(Base):
@@ -68,3 +88,23 @@ class MessageAttachment(Base):
     )
     position: Mapped[int] = mapped_column(Integer, primary_key=True)
     upload_id: Mapped[int] = mapped_column(ForeignKey("uploads.id"), unique=True)
+
+
+class MessageAddressee(Base):
+    """A message in someone's inbox (messages.mentions): a direct message to them, or one
+    mentioning them, their branch, their role or everyone. ``reasons`` holds
+    ``mentions.Reason`` bits. One row per person and message, so the inbox's newest page is
+    a range of the primary key."""
+
+    __tablename__ = "message_addressees"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    message_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"),
+        ForeignKey("messages.id", ondelete="CASCADE"),
+        primary_key=True,
+    )
+    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"))
+    reasons: Mapped[int] = mapped_column(SmallInteger)

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, select, text, tuple_
+from sqlalchemy import ColumnElement, Select, bindparam, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -16,7 +17,7 @@ from counterline.accounts.models import User
 from counterline.branches.models import Branch
 from counterline.locks import Key
 from counterline.messages.models import Message, MessageRevision
-from counterline.rooms.models import Membership
+from counterline.rooms.models import Membership, Room
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +40,7 @@ class StoredMessage:
     author_display_name: str
     branch_id: int
     branch_name: str
+    mentions: list[dict[str, Any]] | None
     # Loaded apart, not a messages column (messages.attachments): the uploads shown with
     # it, as AttachmentOut. Keyword-only fields are never selected by the statements below.
     attachments: tuple[Any, ...] = field(default=(), kw_only=True)
@@ -58,6 +60,11 @@ _STORED = (
     .join(User, User.id == Message.author_id)
     .join(Branch, Branch.id == Message.author_branch_id)
 )
+
+
+# For other capabilities' statements over messages (inbox.queries): StoredMessage's fields
+# first, in order, then whatever they add.
+STORED_SELECT = _STORED
 
 
 def _stored(*where: ColumnElement[bool], newest_first: bool = False) -> Select[Any]:
@@ -146,6 +153,82 @@ async def insert_unless_posted(
     connection = await db.connection()
     result = await connection.execute(_insert_unless_posted(db.bind.dialect.name), rows)
     return {(author_id, client_id): row_id for row_id, author_id, client_id in result}
+
+
+# Read positions (rooms.reading): each room's messages are numbered 1, 2, 3… (messages.seq)
+# and rooms.last_seq is the newest number, so a member's unread count is a subtraction.
+# The numbers are taken in the insert's transaction, after serialise_writers: one statement
+# for every room of a group, and the room rows stay locked (PostgreSQL) until the commit.
+_TAKE_SEQS = {
+    "sqlite": text(
+        "UPDATE rooms SET last_seq = last_seq + taken.value FROM json_each(:counts) AS taken"
+        " WHERE rooms.id = CAST(taken.key AS INTEGER) RETURNING rooms.id, rooms.last_seq"
+    ),
+    "postgresql": text(
+        "UPDATE rooms SET last_seq = rooms.last_seq + taken.n"
+        " FROM unnest(CAST(:room_ids AS integer[]), CAST(:ns AS integer[])) AS taken(id, n)"
+        " WHERE rooms.id = taken.id RETURNING rooms.id, rooms.last_seq"
+    ),
+}
+
+
+async def take_seqs(db: AsyncSession, counts: dict[int, int]) -> dict[int, int]:
+    """Reserve ``counts[room_id]`` numbers in each room; the first number of each room's
+    run, by room id."""
+    if not counts:
+        return {}
+    connection = await db.connection()
+    dialect = db.bind.dialect.name
+    if dialect == "postgresql":
+        parameters: dict[str, Any] = {"room_ids": list(counts), "ns": list(counts.values())}
+    else:
+        parameters = {"counts": json.dumps(counts)}
+    result = await connection.execute(_TAKE_SEQS[dialect], parameters)
+    return {room_id: last - counts[room_id] + 1 for room_id, last in result}
+
+
+_GIVE_BACK_SEQS = (
+    update(Room)
+    .where(Room.id == bindparam("b_room_id"))
+    .values(last_seq=Room.last_seq - bindparam("b_unused"))
+)
+_RENUMBER = update(Message).where(Message.id == bindparam("b_id")).values(seq=bindparam("b_seq"))
+
+
+async def renumber(
+    db: AsyncSession, unused: dict[int, int], seqs: Sequence[tuple[int, int]]
+) -> None:
+    """After an insert that skipped retries: give their numbers back (``unused`` by room)
+    and move the messages that were inserted to ``seqs`` ((id, seq) pairs), so each room's
+    numbers stay gapless."""
+    connection = await db.connection()
+    if seqs:
+        await connection.execute(_RENUMBER, [{"b_id": i, "b_seq": seq} for i, seq in seqs])
+    await connection.execute(
+        _GIVE_BACK_SEQS, [{"b_room_id": r, "b_unused": n} for r, n in unused.items()]
+    )
+
+
+# Posting is reading: the author's read position moves up to her message, never back.
+_READ_OWN = (
+    update(Membership)
+    .where(
+        Membership.room_id == bindparam("b_room_id"),
+        Membership.user_id == bindparam("b_user_id"),
+        Membership.read_seq < bindparam("b_seq"),
+    )
+    .values(read_seq=bindparam("b_seq"), last_read_id=bindparam("b_id"))
+)
+
+
+async def read_own(db: AsyncSession, positions: Sequence[dict[str, int]]) -> int:
+    """``positions``: b_room_id, b_user_id, b_seq and b_id (the message), one per author
+    and room, in room order (a lock order shared with rooms.reading). How many moved."""
+    if not positions:
+        return 0
+    connection = await db.connection()
+    result = await connection.execute(_READ_OWN, list(positions))
+    return result.rowcount
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 import nh3
 from linkify_it import LinkifyIt
@@ -31,8 +33,14 @@ ALLOWED_TAGS = frozenset(
     {"p", "br", "em", "strong", "s", "code", "pre", "blockquote", "ul", "li", "a", "span"}
     | {"table", "thead", "tbody", "tr", "th", "td"}
 )
-ALLOWED_ATTRIBUTES = {"a": frozenset({"href", "rel", "target"}), "span": frozenset({"class"})}
-ALLOWED_CLASSES = frozenset({"unc", *(f"tc-{name}" for name in COLOURS)})
+# A resolved mention (messages.mentions): ``<span class="mention" data-mention-kind="user"
+# data-mention="wangfang" title="@wangfang">@王芳</span>``.
+MENTION_ATTRIBUTES = frozenset({"data-mention-kind", "data-mention", "title"})
+ALLOWED_ATTRIBUTES = {
+    "a": frozenset({"href", "rel", "target"}),
+    "span": frozenset({"class", *MENTION_ATTRIBUTES}),
+}
+ALLOWED_CLASSES = frozenset({"unc", "mention", *(f"tc-{name}" for name in COLOURS)})
 URL_SCHEMES = frozenset({"http", "https", "mailto"})
 LINK_REL = "noopener noreferrer nofollow"
 
@@ -190,6 +198,59 @@ def _image_as_text(state: StateInline, silent: bool) -> bool:
     return True
 
 
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """Who or what an ``@token`` names: ``kind`` user, branch, role or all; ``id`` the user's
+    or branch's id (None for role and all); ``name`` the username, branch name, role or
+    ``all``; ``label`` what the span shows after ``@`` (a user's display name, or the
+    token as typed when None)."""
+
+    kind: str
+    id: int | None
+    name: str
+    label: str | None = None
+
+
+MAX_MENTION_LENGTH = 100  # the longest display or branch name
+
+
+def _mention(state: StateInline, silent: bool) -> bool:
+    """``@王芳``, ``@wangfang``, ``@城北营业厅``, ``@培训师``, ``@all``: the longest token that
+    ``env["mentions"]`` knows (keys case-folded), after a word edge (``a@b.cn`` is an
+    address) and, for a token ending in a letter or digit of a spaced script, before one."""
+    src, pos = state.src, state.pos
+    known = state.env.get("mentions") if isinstance(state.env, dict) else None
+    if not known or src[pos] != "@" or _joins_code(src, pos - 1, -1):
+        return False
+    segment = src[pos + 1 : min(state.posMax, pos + 1 + MAX_MENTION_LENGTH)].split(maxsplit=1)
+    typed = segment[0] if segment else ""
+    for length in range(len(typed), 0, -1):
+        mention = known.get(typed[:length].casefold())
+        if mention is None:
+            continue
+        if _is_code_char(typed[length - 1]) and _joins_code(src, pos + 1 + length, 1):
+            continue
+        if not silent:
+            token = state.push("mention", "span", 0)
+            token.content = typed[:length]
+            token.meta = {"mention": mention}
+            state.env.setdefault("found", []).append(mention)
+        state.pos = pos + 1 + length
+        return True
+    return False
+
+
+def _render_mention(_renderer: object, tokens: list[Token], index: int, *_: object) -> str:
+    token = tokens[index]
+    mention: Mention = token.meta["mention"]
+    title = f' title="@{escapeHtml(mention.name)}"' if mention.kind == "user" else ""
+    return (
+        f'<span class="mention" data-mention-kind="{escapeHtml(mention.kind)}"'
+        f' data-mention="{escapeHtml(mention.name)}"{title}>'
+        f"@{escapeHtml(mention.label or token.content)}</span>"
+    )
+
+
 def _render_path(_renderer: object, tokens: list[Token], index: int, *_: object) -> str:
     return f'<span class="unc">{escapeHtml(tokens[index].content)}</span>'
 
@@ -211,7 +272,9 @@ def _build(*, linkify: bool) -> MarkdownIt:
     md.inline.ruler.before("linkify", "unc_path", _unc_path)
     md.inline.ruler.before("emphasis", "colour", _colour)
     md.inline.ruler.before("link", "image_as_text", _image_as_text)
+    md.inline.ruler.before("link", "mention", _mention)
     md.add_render_rule("unc", _render_path)
+    md.add_render_rule("mention", _render_mention)
     md.validateLink = lambda url: _SAFE_LINK.match(url) is not None  # type: ignore[method-assign]
     md.normalizeLinkText = lambda text: text  # type: ignore[method-assign]
     md.linkify = _Addresses().tlds(list(INTRANET_TLDS), True)
@@ -223,7 +286,7 @@ _markdown = _build(linkify=True)
 _markdown_without_links = _build(linkify=False)
 _cleaner = nh3.Cleaner(
     tags=set(ALLOWED_TAGS),
-    attributes={"a": {"href"}},
+    attributes={"a": {"href"}, "span": set(MENTION_ATTRIBUTES)},
     allowed_classes={"span": set(ALLOWED_CLASSES)},
     set_tag_attribute_values={"a": {"target": "_blank"}},
     url_schemes=set(URL_SCHEMES),
@@ -232,10 +295,21 @@ _cleaner = nh3.Cleaner(
 )
 
 
-def render_body(text: str) -> str:
-    """The stored HTML of a message body: the Markdown subset, sanitised."""
+def render_body(text: str, mentions: Mapping[str, Mention] | None = None) -> str:
+    """The stored HTML of a message body: the Markdown subset, sanitised. ``mentions``: the
+    tokens (case-folded, without ``@``) that are mentions here (messages.mentions)."""
+    return render_with_mentions(text, mentions)[0]
+
+
+def render_with_mentions(
+    text: str, mentions: Mapping[str, Mention] | None
+) -> tuple[str, list[Mention]]:
+    """``render_body``, and the mentions it found outside code, in order (repeats included)."""
     markdown = _markdown if "." in text or ":" in text else _markdown_without_links
-    return sanitise(markdown.render(_BIDI_CONTROLS.sub("", text))).strip()
+    env: dict[str, object] = {"mentions": mentions} if mentions and "@" in text else {}
+    html = sanitise(markdown.render(_BIDI_CONTROLS.sub("", text), env)).strip()
+    found = env.get("found")
+    return html, found if isinstance(found, list) else []
 
 
 def sanitise(html: str) -> str:

@@ -99,7 +99,13 @@ async def post_message(
 ) -> Response:
     """Post a message. Answers only after it is committed; safe to retry with the same client_id."""
     message, created = await services.writer.post(
-        identity.user, room_id, new.body, new.client_id, ip, new.attachments
+        identity.user,
+        room_id,
+        new.body,
+        new.client_id,
+        ip,
+        new.attachments,
+        confirm_all=new.confirm_all,
     )
     return json_of(message, 201 if created else 200)
 

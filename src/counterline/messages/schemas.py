@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import cache
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field, StrictBool
 
 from counterline.ids import Id
 from counterline.uploads.schemas import UploadOut
@@ -27,6 +27,28 @@ class BranchRef(BaseModel):
 class AttachmentOut(UploadOut):
     """An upload shown with a message (pictures inline through `thumbnail_url`, files
     as links to `url`), in the order the author attached them."""
+
+
+class MentionOut(BaseModel):
+    """What an ``@token`` of the message resolved to when it was posted."""
+
+    kind: Literal["user", "branch", "role", "all"] = Field(
+        description="`user`: a person; `branch`: everyone of a branch in the room; `role`: "
+        "everyone with a role in the room; `all`: everyone in the room."
+    )
+    id: int | None = Field(
+        default=None,
+        description="The user's id (`user`) or the branch's id (`branch`); "
+        "null for `role` and `all`.",
+    )
+    name: str = Field(
+        description="The username (`user`), the branch's name (`branch`), the role "
+        "(`clerk`, `trainer`, `manager`, `admin`) or `all`."
+    )
+
+
+def _none_as_empty(value: object) -> object:
+    return [] if value is None else value
 
 
 AUTHOR_ONLY = {"audience": "author"}
@@ -60,6 +82,12 @@ class MessageOut(BaseModel):
     )
     attachments: list[AttachmentOut] = Field(
         default_factory=list, description="Pictures and files shown with the message."
+    )
+    mentions: Annotated[list[MentionOut], BeforeValidator(_none_as_empty)] = Field(
+        default_factory=list,
+        description="Who the message mentions (each once), as resolved when it was "
+        "posted: is it me (`user`, my id), my branch (`branch`, my branch id), my role "
+        "(`role`, my role) or everyone (`all`)?",
     )
     client_ip: str | None = Field(
         default=None,
@@ -149,4 +177,10 @@ class MessageIn(BaseModel):
         max_length=64,
         pattern=r"^[A-Za-z0-9_-]+$",
         description="Client-generated id (a UUID); retrying with the same id never duplicates.",
+    )
+    confirm_all: StrictBool = Field(
+        default=False,
+        description="Set after the user confirmed notifying everyone: without it, `@all` "
+        "in a room of more than 50 members is refused with 409 (the message names the "
+        "number of members) and nothing is stored.",
     )

@@ -75,6 +75,8 @@ class PostWriter:
         client_id: str,
         client_ip: str,
         attachments: Sequence[int] = (),
+        *,
+        confirm_all: bool = False,
     ) -> Posted:
         """Store a message (see ``actions.post_message``) once its group has committed.
 
@@ -84,7 +86,7 @@ class PostWriter:
         if self._max_in_flight is not None and self._in_flight >= self._max_in_flight:
             raise TooManyRequests(N_("The server is busy. Please try again."), retry_after=1)
         answer: asyncio.Future[Posted] = asyncio.get_running_loop().create_future()
-        draft = Draft(author, room_id, body, client_id, client_ip, tuple(attachments))
+        draft = Draft(author, room_id, body, client_id, client_ip, tuple(attachments), confirm_all)
         self._waiting.append(PendingPost(draft, answer))
         self._wake.set()
         self._in_flight += 1

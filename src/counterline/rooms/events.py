@@ -86,3 +86,25 @@ class RoomRenamed(Event):
 
     def payload(self) -> dict[str, Any]:
         return {"room": self.room}
+
+
+@dataclass(frozen=True)
+class RoomRead(Event):
+    """A user's read position in a room moved (rooms.reading): every tab of theirs, on
+    every node, shows the count the server now holds."""
+
+    type = "room.read"
+    user_id: int
+    room_id: int
+    last_read_id: int
+    unread: int
+
+    @property
+    def stream(self) -> str:
+        return user_stream(self.user_id)
+
+    def payload(self) -> dict[str, Any]:
+        return {"room_id": self.room_id, "last_read_id": self.last_read_id, "unread": self.unread}
+
+    def key(self) -> str | None:
+        return f"room.read:{self.user_id}:{self.room_id}:{self.last_read_id}:{self.unread}"

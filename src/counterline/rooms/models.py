@@ -3,7 +3,17 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Enum,
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+    false,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from counterline.db import Base, UtcDateTime, utcnow
@@ -42,10 +52,16 @@ class Room(Base):
     )
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # The seq of the room's newest message (messages.seq): the post path bumps it once per
+    # room per group, in the insert's transaction. Unread = last_seq - a member's read_seq.
+    last_seq: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
 
 class Membership(Base):
-    """A user's place in a room; read positions and mute settings will live here."""
+    """A user's place in a room, with their read position (mute settings will live here).
+
+    ``read_seq`` is the seq (messages.seq) of the newest message they have read, and
+    ``last_read_id`` its id (0: none yet); both only move forwards (rooms.reading)."""
 
     __tablename__ = "room_members"
     __table_args__ = (UniqueConstraint("room_id", "user_id"),)
@@ -54,3 +70,9 @@ class Membership(Base):
     room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     joined_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    read_seq: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    last_read_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), default=0, server_default=text("0")
+    )
+    # No desktop notifications from this room (inbox.routes: PUT /rooms/{id}/mute).
+    muted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
+from counterline.accounts import queries as account_queries
 from counterline.accounts import views as account_views
 from counterline.accounts.actions import Identity
 from counterline.accounts.guards import Anyone, Identified
@@ -22,6 +23,7 @@ from counterline.rooms import queries as room_queries
 from counterline.rooms.actions import NOT_A_MEMBER, get_visible_room, join_room, room_to_join
 from counterline.rooms.conversations import rooms_out
 from counterline.rooms.models import RoomKind
+from counterline.rooms.schemas import with_read_positions
 from counterline.services import Services
 from counterline.web.client_strings import client_strings
 from counterline.web.page_data import encode_for_page
@@ -79,6 +81,13 @@ async def room_page(
         room = await get_visible_room(unit, user, room_id)
         rooms = await room_queries.list_rooms_of(unit.session, user.id)
         shown_rooms = await rooms_out(unit, rooms, user.id)
+        positions = {room.id: (room.unread, room.last_read_id) for room in rooms}
+        with_read_positions(shown_rooms, positions)
+        muted = await room_queries.muted_rooms_of(unit.session, user.id)
+        for out in shown_rooms:
+            out.muted = out.id in muted
+        notify = await account_queries.notification_settings(unit.session, user.id)
+        level, sound = notify or ("mentions", False)
         member_count = await room_queries.count_members(unit.session, room.id)
         joinable = await room_queries.list_joinable_rooms(unit.session, user.id)
         latest = await latest_message_id(unit.session)
@@ -90,6 +99,9 @@ async def room_page(
         "room": shown.model_dump(mode="json"),
         "member_count": member_count,
         "me": me.model_dump(mode="json"),
+        # Desktop notifications (GET/PUT /api/v1/account/notifications); mentions of me:
+        # MessageOut.mentions against me.id, me.branch_id and me.role.
+        "notifications": {"level": level, "sound": sound},
         "staff": user.sees_client_ips,
         # Editing and deleting (messages/editing.py): own messages within the window.
         "edit_window_seconds": services.settings.message_edit_minutes * 60,

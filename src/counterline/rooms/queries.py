@@ -52,8 +52,17 @@ async def is_member(db: AsyncSession, room_id: int, user_id: int) -> bool:
 def _insert_membership(dialect: str) -> ReturningInsert[tuple[int]]:
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     members = Membership.__table__
+    # A new member has read what came before (rooms.reading): joining a room with a year
+    # of history is not a year of unread messages.
     return (
         insert(members)
+        .values(
+            room_id=bindparam("b_room_id"),
+            user_id=bindparam("b_user_id"),
+            read_seq=select(Room.last_seq)
+            .where(Room.id == bindparam("b_room_id"))
+            .scalar_subquery(),
+        )
         .on_conflict_do_nothing(index_elements=[members.c.room_id, members.c.user_id])
         .returning(members.c.id)
     )
@@ -64,24 +73,74 @@ async def insert_membership(db: AsyncSession, room_id: int, user_id: int) -> boo
     Two joins at once both succeed: the later insert waits for the earlier one's commit
     (PostgreSQL) or its turn (SQLite), then does nothing."""
     statement = _insert_membership(db.bind.dialect.name)
-    inserted = await db.scalar(statement, {"room_id": room_id, "user_id": user_id})
+    inserted = await db.scalar(statement, {"b_room_id": room_id, "b_user_id": user_id})
     return inserted is not None
 
 
-async def list_rooms_of(db: AsyncSession, user_id: int) -> list[Room]:
-    """The rooms a user is a member of: company first, then branch rooms, then topics."""
-    kind_order = {
-        RoomKind.company: 0,
-        RoomKind.branch: 1,
-        RoomKind.topic: 2,
-        RoomKind.conversation: 3,
-    }
-    rooms = await db.scalars(
-        select(Room)
-        .join(Membership, Membership.room_id == Room.id)
-        .where(Membership.user_id == user_id)
+_KIND_ORDER = {RoomKind.company: 0, RoomKind.branch: 1, RoomKind.topic: 2, RoomKind.conversation: 3}
+# Plain rows, not ORM objects, and built once: a clerk may be in hundreds of rooms and
+# conversations, and her room list is asked for on every page load (bench.unread). Each row
+# also carries her read position: ``unread`` (rooms.last_seq - read_seq) and ``last_read_id``.
+_ROOMS_OF = (
+    select(
+        Room.id,
+        Room.kind,
+        Room.name,
+        Room.visibility,
+        Room.branch_id,
+        Room.conversation_key,
+        (Room.last_seq - Membership.read_seq).label("unread"),
+        Membership.last_read_id,
     )
-    return sorted(rooms, key=lambda room: (kind_order[room.kind], room.name, room.id))
+    .join(Membership, Membership.room_id == Room.id)
+    .where(Membership.user_id == bindparam("user_id"))
+)
+
+
+async def list_rooms_of(db: AsyncSession, user_id: int) -> list[Row[Any]]:
+    """The rooms a user is a member of: company first, then branch rooms, then topics, then
+    conversations. Rows with a Room's id, kind, name, visibility, branch_id and
+    conversation_key, and the user's ``unread`` and ``last_read_id`` there."""
+    connection = await db.connection()
+    rooms = (await connection.execute(_ROOMS_OF, {"user_id": user_id})).all()
+    return sorted(rooms, key=lambda room: (_KIND_ORDER[room.kind], room.name, room.id))
+
+
+async def muted_rooms_of(db: AsyncSession, user_id: int) -> set[int]:
+    """The rooms whose notifications the user has muted (PUT /rooms/{id}/mute)."""
+    query = select(Membership.room_id).where(
+        Membership.user_id == user_id, Membership.muted.is_(True)
+    )
+    return set(await db.scalars(query))
+
+
+# Read positions (rooms.reading): unread = rooms.last_seq - read_seq, no message counted.
+_READ_POSITIONS = (
+    select(
+        Membership.room_id,
+        (Room.last_seq - Membership.read_seq).label("unread"),
+        Membership.last_read_id,
+    )
+    .join(Room, Room.id == Membership.room_id)
+    .where(Membership.user_id == bindparam("user_id"))
+)
+_READ_POSITION = _READ_POSITIONS.where(Membership.room_id == bindparam("room_id"))
+
+
+async def read_positions_of(db: AsyncSession, user_id: int) -> dict[int, tuple[int, int]]:
+    """(unread, last read id) of every room the user is a member of, by room id: one
+    indexed query, whatever the number of messages."""
+    connection = await db.connection()
+    result = await connection.execute(_READ_POSITIONS, {"user_id": user_id})
+    return {room_id: (unread, last_read_id) for room_id, unread, last_read_id in result}
+
+
+async def read_position(db: AsyncSession, room_id: int, user_id: int) -> tuple[int, int] | None:
+    """(unread, last read id) in one room; None if the user is not a member."""
+    connection = await db.connection()
+    parameters = {"user_id": user_id, "room_id": room_id}
+    row = (await connection.execute(_READ_POSITION, parameters)).first()
+    return None if row is None else (row.unread, row.last_read_id)
 
 
 async def list_joinable_rooms(db: AsyncSession, user_id: int) -> list[Room]:
@@ -171,6 +230,14 @@ async def find_active_users(db: AsyncSession, usernames: Collection[str]) -> Seq
     ).all()
 
 
+_CONVERSATION_MEMBERS = (
+    select(Membership.room_id, User.id, User.username, User.display_name)
+    .join(User, User.id == Membership.user_id)
+    .where(Membership.room_id.in_(bindparam("room_ids", expanding=True)))
+    .order_by(Membership.room_id, User.display_name, User.id)
+)
+
+
 async def list_conversation_members(
     db: AsyncSession, room_ids: Collection[int]
 ) -> dict[int, list[Row[Any]]]:
@@ -178,12 +245,8 @@ async def list_conversation_members(
     members: dict[int, list[Row[Any]]] = {room_id: [] for room_id in room_ids}
     if not room_ids:
         return members
-    rows = await db.execute(
-        select(Membership.room_id, User.id, User.username, User.display_name)
-        .join(User, User.id == Membership.user_id)
-        .where(Membership.room_id.in_(room_ids))
-        .order_by(Membership.room_id, User.display_name, User.id)
-    )
+    connection = await db.connection()
+    rows = await connection.execute(_CONVERSATION_MEMBERS, {"room_ids": list(room_ids)})
     for row in rows:
         members[row.room_id].append(row)
     return members

@@ -20,6 +20,7 @@ from counterline.rooms.schemas import (
     RoomOut,
     RoomRenameIn,
     TopicRoomIn,
+    with_read_positions,
 )
 
 router = APIRouter(tags=["rooms"])
@@ -32,12 +33,20 @@ TopicRoomCreator = Annotated[
 @router.get("/rooms", responses=error_responses(401, 403))
 async def list_rooms(identity: Identified, services: ServicesDep) -> RoomList:
     """The rooms you are a member of (conversations last, `kind` `conversation`, with their
-    members), and public topic rooms you can join."""
+    members), each with your `unread` count and `last_read_id`, and public topic rooms you
+    can join."""
     async with services.reading() as unit:
         rooms = await queries.list_rooms_of(unit.session, identity.user.id)
         joinable = await queries.list_joinable_rooms(unit.session, identity.user.id)
         shown = await conversations.rooms_out(unit, rooms, identity.user.id)
-    return RoomList(rooms=shown, joinable=[RoomOut.of(room) for room in joinable])
+        positions = {room.id: (room.unread, room.last_read_id) for room in rooms}
+        muted = await queries.muted_rooms_of(unit.session, identity.user.id)
+    for room in shown:
+        room.muted = room.id in muted
+    return RoomList(
+        rooms=with_read_positions(shown, positions),
+        joinable=[RoomOut.of(room) for room in joinable],
+    )
 
 
 @router.post("/rooms", status_code=201, responses=error_responses(*BODY_ERRORS, 401, 403, 409))

@@ -4,6 +4,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, Field
 
+from counterline.ids import Id
 from counterline.rooms.models import Room, RoomKind, Visibility
 
 if TYPE_CHECKING:
@@ -35,6 +36,19 @@ class RoomOut(BaseModel):
     members: list[ConversationMemberOut] | None = Field(
         default=None, description="A conversation's members, you included; null for rooms."
     )
+    unread: int = Field(
+        default=0,
+        description="Messages after your read position (docs/api.md, Read positions); "
+        "only in your room list and the room page.",
+    )
+    last_read_id: int = Field(
+        default=0, description="The newest message you have read here; 0 for none."
+    )
+    muted: bool = Field(
+        default=False,
+        description="You muted its desktop notifications (PUT /rooms/{id}/mute); only in "
+        "your room list.",
+    )
 
     @classmethod
     def of(cls, room: Room) -> RoomOut:
@@ -47,9 +61,34 @@ class RoomOut(BaseModel):
         )
 
 
+def with_read_positions(
+    rooms: list[RoomOut], positions: dict[int, tuple[int, int]]
+) -> list[RoomOut]:
+    """The rooms with the viewer's (unread, last read id) by room id (``queries.list_rooms_of``
+    rows carry them; ``queries.read_positions_of`` gives them alone)."""
+    for room in rooms:
+        room.unread, room.last_read_id = positions.get(room.id, (0, 0))
+    return rooms
+
+
 class RoomList(BaseModel):
     rooms: list[RoomOut]
     joinable: list[RoomOut]
+
+
+class ReadIn(BaseModel):
+    up_to: Id = Field(description="A message of this room: everything up to it is read.")
+
+
+class ReadPositionOut(BaseModel):
+    room_id: int
+    last_read_id: int = Field(description="The newest message read; 0 for none.")
+    unread: int = Field(description="How many messages came after it.")
+
+
+class UnreadSummary(BaseModel):
+    rooms: list[ReadPositionOut] = Field(description="Your rooms with unread messages.")
+    total: int = Field(description="Unread messages in all of them.")
 
 
 class TopicRoomIn(BaseModel):

@@ -1,7 +1,8 @@
 // Entry point of the room page. Server contract: the #boot JSON block rendered by
 // rooms/pages.py (room, me, staff, csrf_token, time_zone, language, page, last_message_id,
 // heartbeat, strings, max_upload_bytes), the #directory JSON block (users as in GET /api/v1/users) and the stream events of streams/endpoint.py: "message.posted",
-// "presence.changed", "ready", "live", "resync", "room.joined", "room.left", "room.opened", "room.renamed". A logged-out session is
+// "presence.changed", "ready", "live", "resync", "room.joined", "room.left", "room.opened", "room.renamed",
+// "room.read" (unread.js; boot.room.unread/last_read_id, boot.notifications). A logged-out session is
 // told by close code 4001 (see stream.js); "session.ended" frames name sessions of the same
 // user on other devices too, so they are not acted on here.
 
@@ -11,8 +12,11 @@ import { Conversations } from "./conversations.js";
 import { makeConnectionBanner } from "./connection.js";
 import { LinkPreviews } from "./link_previews.js";
 import { History } from "./history.js";
+import { InboxBadge } from "./inbox_badge.js";
 import { MessageActions } from "./message_actions.js";
+import { MentionPicker } from "./mentions.js";
 import { MessageList } from "./messages.js";
+import { Notifier } from "./notifications.js";
 import { attachPanels } from "./panels.js";
 import { PeoplePanel } from "./people.js";
 import { RoomMembers } from "./room_members.js";
@@ -46,6 +50,15 @@ const messageActions = new MessageActions({
   formatTime: (iso) => fullTime.format(new Date(iso)),
 });
 const linkPreviews = new LinkPreviews(boot.link_preview_hosts, api);
+// Mentions of the reader, her branch or role, or everyone stand out (inbox.css .mention-me).
+function markMentionsOfMe(body) {
+  for (const mention of body.querySelectorAll(".mention[data-mention-kind]")) {
+    const { mentionKind: kind, mention: name } = mention.dataset;
+    const mine = (kind === "user" && name === me.username) || (kind === "branch" && name === me.branch_name)
+      || (kind === "role" && name === me.role) || kind === "all";
+    mention.classList.toggle("mention-me", mine);
+  }
+}
 const messages = new MessageList({
   list: byId("messages"),
   scroller: byId("timeline"),
@@ -57,7 +70,7 @@ const messages = new MessageList({
   onReleased: (message) => showMessage(message),
   announce,
   actions: messageActions,
-  bodyEnhancers: [(body) => linkPreviews.enhance(body)],
+  bodyEnhancers: [(body) => linkPreviews.enhance(body), markMentionsOfMe],
 });
 messageActions.attach(messages);
 const history = new History({
@@ -80,8 +93,11 @@ const people = new PeoplePanel({
   strings,
 });
 const unread = new UnreadBadges({
-  api, me, roomId, lastMessageId: boot.last_message_id, strings,
+  api, csrfToken: boot.csrf_token, me, room: boot.room, list: byId("messages"), strings,
+  onChange: () => inboxBadge.refreshSoon(),
 });
+const inboxBadge = new InboxBadge({ api, strings });
+const notifier = new Notifier({ api, me, room: boot.room, settings: boot.notifications, strings });
 const composer = new Composer({
   form: byId("composer"),
   input: byId("composer-input"),
@@ -91,7 +107,7 @@ const composer = new Composer({
   me,
   api,
   messages,
-  onSent: (message) => unread.markRead(message.id),
+  onSent: (message) => unread.noteMessage(message),
   strings,
   tools: byId("composer-tools"),
   csrfToken: boot.csrf_token,
@@ -103,9 +119,9 @@ function showMessage(message) {
     if (messages.hold(message)) return;
     const added = messages.addLive(message);
     if (added && !messages.nearBottom()) history.noteUnseenBelow();
-    unread.noteMessage(message, messages.nearBottom());
-  } else if (message.room_id !== roomId) {
-    unread.noteMessage(message, false);
+    if (added) unread.noteMessage(message);
+  } else {
+    unread.noteMessage(message);
   }
 }
 
@@ -122,6 +138,7 @@ function onEvent(event) {
   switch (event.type) {
     case "message.posted":
       showMessage(event.message);
+      notifier.noteMessage(event.message);
       break;
     case "message.edited":
       messages.update(event.message);
@@ -132,12 +149,17 @@ function onEvent(event) {
       break;
     case "presence.changed":
       people.applyChanges(event);
+      placeholderForOffline();
       break;
     case "ready":
       showLiveState(event.live);
       people.setOnlineSet(event.online_user_ids);
+      placeholderForOffline();
       composer.retryNow();
-      if (connectedBefore) refreshShownMessages();
+      if (connectedBefore) {
+        refreshShownMessages();
+        unread.refresh();
+      }
       connectedBefore = true;
       break;
     case "live":
@@ -155,6 +177,9 @@ function onEvent(event) {
       break;
     case "room.renamed":
       conversations.roomRenamed(event.room, roomId);
+      break;
+    case "room.read":
+      unread.applyRead(event);
       break;
     case "room.left":
       if (event.room_id === roomId) window.location.assign("/");
@@ -192,8 +217,14 @@ function addRoomLink(room) {
   document.querySelector(`[data-join-room="${room.id}"]`)?.closest("li").remove();
 }
 
-function caughtUpIfAtEnd() {
-  if (!document.hidden && history.live && messages.nearBottom()) unread.caughtUp(messages.newestId);
+// In a 1:1 conversation with someone offline, the box says they will see it when they log in.
+const composerInput = byId("composer-input");
+const usualPlaceholder = composerInput.placeholder;
+function placeholderForOffline() {
+  const others = (boot.room.members || []).filter((member) => member.id !== me.id);
+  const other = others.length === 1 ? people.users.get(others[0].id) : null;
+  composerInput.placeholder = other && !other.online
+    ? strings.dm_offline_placeholder.replace("%(name)s", other.display_name) : usualPlaceholder;
 }
 
 const conversations = new Conversations({
@@ -205,11 +236,21 @@ new RoomMembers({ roomId, api, strings }).attach();
 history.attach(boot.page);
 people.render();
 composer.attach();
+new MentionPicker({
+  input: byId("composer-input"),
+  users: JSON.parse(document.getElementById("directory").textContent),
+  me,
+  strings,
+}).attach();
 attachPanels();
-unread.caughtUp(messages.newestId);
-unread.fetchCounts();
-messages.scroller.addEventListener("scroll", caughtUpIfAtEnd, { passive: true });
-document.addEventListener("visibilitychange", caughtUpIfAtEnd);
+// /rooms/{id}?at=<message id> (the inbox's links) opens at that message; read marks start after.
+const openAt = Number(new URLSearchParams(window.location.search).get("at"));
+(openAt > 0 ? history.openAt(openAt) : Promise.resolve()).then(() => unread.attach());
+unread.showAwayNotice(byId("away-notice"));
+unread.offerMarkAll(byId("mark-all-read"));
+inboxBadge.attach();
+notifier.attach();
+placeholderForOffline();
 
 const stream = new Stream({
   lastMessageId: boot.last_message_id,

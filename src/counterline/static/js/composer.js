@@ -15,6 +15,8 @@ import { EmojiPicker } from "./emoji.js";
 import { Preview } from "./preview.js";
 import { Toolbar } from "./toolbar.js";
 
+// The tokens that mention everyone (messages/mentions.py ALL_TOKENS).
+const MENTIONS_ALL = /@(all|所有人|everyone)/i;
 const RETRY_DELAYS_MS = [500, 1000, 2000, 4000, 8000, 15000];
 const COUNT_FROM = 9000;
 const MAX_LENGTH = 10000;
@@ -175,10 +177,18 @@ export class Composer {
     try {
       const payload = { body: message.body, client_id: message.client_id };
       if (message.attachments.length) payload.attachments = message.attachments.map((upload) => upload.id);
+      if (message.confirmAll) payload.confirm_all = true;
       const stored = await this.api.post(`/rooms/${this.roomId}/messages`, payload);
       this.messages.settle(message.client_id, stored);
       this.onSent(stored);
     } catch (error) {
+      // 409: "@all" in a big room must be confirmed (messages/mentions.py); ask, then resend.
+      // Other 409s (a reused client id, a deleted message) are refusals, shown as such.
+      const asksToConfirm = error.status === 409 && !message.confirmAll && MENTIONS_ALL.test(message.body);
+      if (asksToConfirm && window.confirm(error.message)) {
+        this.deliver({ ...message, confirmAll: true }, attempt);
+        return;
+      }
       if (!error.transient) {
         this.rejected(message, error.message);
         return;

@@ -1,6 +1,7 @@
 // Server contract: GET /api/v1/rooms/{id}/messages?before=ID | ?after=ID | ?day=YYYY-MM-DD
 // answers {messages (oldest first, at most 50), has_more}. Drives the history controls of the
-// room page: "load older" (also on scrolling to the top), "go to date" and "back to latest".
+// room page: "load older" (also on scrolling to the top), "go to date" and "back to latest",
+// and opening at one message (the page's ?at=<message id>, from the inbox).
 // While the reader is away from the newest messages, `live` is false and live messages are not
 // appended (they are fetched when the reader comes back).
 
@@ -124,6 +125,24 @@ export class History {
       this.messages.scroller.scrollTop = 0;
       this.setHasOlder(true);
       this.announce(this.strings.showing_day.replace("%(day)s", day));
+    });
+  }
+
+  /** Open the room at one message (the inbox's links: /rooms/{id}?at=<message id>): the page
+   * from it on, older ones loaded on scrolling up; the message is highlighted. */
+  openAt(messageId) {
+    return this.guarded(async () => {
+      const page = await this.api.get(this.path(`?after=${messageId - 1}`));
+      if (!page.messages.length) return;
+      this.messages.clear();
+      this.setLive(!page.has_more);
+      this.messages.addPage(page.messages);
+      this.setHasOlder(true);
+      const row = this.messages.list.querySelector(`.message[data-message-id="${messageId}"]`);
+      if (row) {
+        row.classList.add("target");
+        this.messages.scroller.scrollTop = Math.max(0, row.offsetTop - 60);
+      }
     });
   }
 

@@ -108,8 +108,11 @@ export class PeoplePanel {
       message.type = "button";
       message.className = "message-person";
       message.dataset.messageUser = user.username;
-      message.textContent = this.strings.message_action;
-      message.setAttribute("aria-label", this.strings.message_person.replace("%(name)s", user.display_name));
+      // Offline people get "leave a message": they will see it when they log in.
+      const leave = !user.online && this.strings.message_leave;
+      message.textContent = leave ? this.strings.message_leave : this.strings.message_action;
+      const label = leave ? this.strings.message_leave_person : this.strings.message_person;
+      message.setAttribute("aria-label", label.replace("%(name)s", user.display_name));
       item.append(message);
     }
     return item;

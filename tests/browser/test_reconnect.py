@@ -35,6 +35,8 @@ def test_tab_cut_off_from_the_stream_shows_missed_messages_once_in_order(
     wang.record_banner()
 
     link["down"] = True
+    # A read mark or badge count still in flight when the network goes fails, as it would.
+    wang.expect_console_error("ERR_INTERNET_DISCONNECTED")
     wang.page.context.set_offline(True)
     for socket in link["open"]:  # type: ignore[attr-defined]
         socket.close(code=1011)

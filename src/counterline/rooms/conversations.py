@@ -16,6 +16,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import Row
+
 from counterline.audit.actions import record
 from counterline.db import Unit, utcnow
 from counterline.errors import UserError
@@ -141,15 +143,18 @@ def conversation_out(
     return out
 
 
-async def rooms_out(unit: Unit, rooms: Sequence[Room], viewer_id: int | None) -> list[RoomOut]:
-    """Rooms as the viewer sees them: conversations with their members and their title."""
+async def rooms_out(unit: Unit, rooms: Sequence[Row[Any]], viewer_id: int) -> list[RoomOut]:
+    """The viewer's rooms (rows of ``queries.list_rooms_of``) as they see them: with their
+    unread count, read position and mute, and conversations with their members and title."""
     conversation_ids = [room.id for room in rooms if room.kind == RoomKind.conversation]
     members = await queries.list_conversation_members(unit.session, conversation_ids)
-    return [
-        conversation_out(
-            room, [ConversationMemberOut.of_row(row) for row in members[room.id]], viewer_id
-        )
-        if room.kind == RoomKind.conversation
-        else RoomOut.of(room)
-        for room in rooms
-    ]
+    shown = []
+    for room in rooms:
+        if room.kind == RoomKind.conversation:
+            people = [ConversationMemberOut.of_row(row) for row in members[room.id]]
+            out = conversation_out(room, people, viewer_id)
+        else:
+            out = RoomOut.of(room)
+        out.unread, out.last_read_id, out.muted = room.unread, room.last_read_id, room.muted
+        shown.append(out)
+    return shown

@@ -23,7 +23,6 @@ from counterline.rooms import queries as room_queries
 from counterline.rooms.actions import NOT_A_MEMBER, get_visible_room, join_room, room_to_join
 from counterline.rooms.conversations import rooms_out
 from counterline.rooms.models import RoomKind
-from counterline.rooms.schemas import with_read_positions
 from counterline.services import Services
 from counterline.web.client_strings import client_strings
 from counterline.web.page_data import encode_for_page
@@ -81,11 +80,6 @@ async def room_page(
         room = await get_visible_room(unit, user, room_id)
         rooms = await room_queries.list_rooms_of(unit.session, user.id)
         shown_rooms = await rooms_out(unit, rooms, user.id)
-        positions = {room.id: (room.unread, room.last_read_id) for room in rooms}
-        with_read_positions(shown_rooms, positions)
-        muted = await room_queries.muted_rooms_of(unit.session, user.id)
-        for out in shown_rooms:
-            out.muted = out.id in muted
         notify = await account_queries.notification_settings(unit.session, user.id)
         level, sound = notify or ("mentions", False)
         member_count = await room_queries.count_members(unit.session, room.id)

@@ -91,6 +91,7 @@ _ROOMS_OF = (
         Room.conversation_key,
         (Room.last_seq - Membership.read_seq).label("unread"),
         Membership.last_read_id,
+        Membership.muted,
     )
     .join(Membership, Membership.room_id == Room.id)
     .where(Membership.user_id == bindparam("user_id"))
@@ -100,18 +101,10 @@ _ROOMS_OF = (
 async def list_rooms_of(db: AsyncSession, user_id: int) -> list[Row[Any]]:
     """The rooms a user is a member of: company first, then branch rooms, then topics, then
     conversations. Rows with a Room's id, kind, name, visibility, branch_id and
-    conversation_key, and the user's ``unread`` and ``last_read_id`` there."""
+    conversation_key, and the user's ``unread``, ``last_read_id`` and ``muted`` there."""
     connection = await db.connection()
     rooms = (await connection.execute(_ROOMS_OF, {"user_id": user_id})).all()
     return sorted(rooms, key=lambda room: (_KIND_ORDER[room.kind], room.name, room.id))
-
-
-async def muted_rooms_of(db: AsyncSession, user_id: int) -> set[int]:
-    """The rooms whose notifications the user has muted (PUT /rooms/{id}/mute)."""
-    query = select(Membership.room_id).where(
-        Membership.user_id == user_id, Membership.muted.is_(True)
-    )
-    return set(await db.scalars(query))
 
 
 # Read positions (rooms.reading): unread = rooms.last_seq - read_seq, no message counted.

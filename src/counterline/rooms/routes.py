@@ -10,6 +10,7 @@ from counterline.accounts.guards import Identified, role_guard
 from counterline.api_errors import BODY_ERRORS, error_responses
 from counterline.deps import ClientIp, ServicesDep
 from counterline.ids import Id
+from counterline.responses import json_of
 from counterline.rooms import actions, conversations, queries
 from counterline.rooms.schemas import (
     ConversationIn,
@@ -20,7 +21,6 @@ from counterline.rooms.schemas import (
     RoomOut,
     RoomRenameIn,
     TopicRoomIn,
-    with_read_positions,
 )
 
 router = APIRouter(tags=["rooms"])
@@ -30,8 +30,8 @@ TopicRoomCreator = Annotated[
 ]
 
 
-@router.get("/rooms", responses=error_responses(401, 403))
-async def list_rooms(identity: Identified, services: ServicesDep) -> RoomList:
+@router.get("/rooms", response_model=RoomList, responses=error_responses(401, 403))
+async def list_rooms(identity: Identified, services: ServicesDep) -> Response:
     """The rooms you are a member of (conversations last, `kind` `conversation`, with their
     members), each with your `unread` count and `last_read_id`, and public topic rooms you
     can join."""
@@ -39,14 +39,7 @@ async def list_rooms(identity: Identified, services: ServicesDep) -> RoomList:
         rooms = await queries.list_rooms_of(unit.session, identity.user.id)
         joinable = await queries.list_joinable_rooms(unit.session, identity.user.id)
         shown = await conversations.rooms_out(unit, rooms, identity.user.id)
-        positions = {room.id: (room.unread, room.last_read_id) for room in rooms}
-        muted = await queries.muted_rooms_of(unit.session, identity.user.id)
-    for room in shown:
-        room.muted = room.id in muted
-    return RoomList(
-        rooms=with_read_positions(shown, positions),
-        joinable=[RoomOut.of(room) for room in joinable],
-    )
+    return json_of(RoomList(rooms=shown, joinable=[RoomOut.of(room) for room in joinable]))
 
 
 @router.post("/rooms", status_code=201, responses=error_responses(*BODY_ERRORS, 401, 403, 409))

@@ -61,16 +61,6 @@ class RoomOut(BaseModel):
         )
 
 
-def with_read_positions(
-    rooms: list[RoomOut], positions: dict[int, tuple[int, int]]
-) -> list[RoomOut]:
-    """The rooms with the viewer's (unread, last read id) by room id (``queries.list_rooms_of``
-    rows carry them; ``queries.read_positions_of`` gives them alone)."""
-    for room in rooms:
-        room.unread, room.last_read_id = positions.get(room.id, (0, 0))
-    return rooms
-
-
 class RoomList(BaseModel):
     rooms: list[RoomOut]
     joinable: list[RoomOut]

@@ -143,18 +143,26 @@ def conversation_out(
     return out
 
 
-async def rooms_out(unit: Unit, rooms: Sequence[Row[Any]], viewer_id: int) -> list[RoomOut]:
-    """The viewer's rooms (rows of ``queries.list_rooms_of``) as they see them: with their
-    unread count, read position and mute, and conversations with their members and title."""
+async def rooms_out(
+    unit: Unit, rooms: Sequence[Room | Row[Any]], viewer_id: int | None
+) -> list[RoomOut]:
+    """Rooms as the viewer sees them: conversations with their members and their title."""
     conversation_ids = [room.id for room in rooms if room.kind == RoomKind.conversation]
     members = await queries.list_conversation_members(unit.session, conversation_ids)
-    shown = []
-    for room in rooms:
-        if room.kind == RoomKind.conversation:
-            people = [ConversationMemberOut.of_row(row) for row in members[room.id]]
-            out = conversation_out(room, people, viewer_id)
-        else:
-            out = RoomOut.of(room)
-        out.unread, out.last_read_id, out.muted = room.unread, room.last_read_id, room.muted
-        shown.append(out)
+    return [
+        conversation_out(
+            room, [ConversationMemberOut.of_row(row) for row in members[room.id]], viewer_id
+        )
+        if room.kind == RoomKind.conversation
+        else RoomOut.of(room)
+        for room in rooms
+    ]
+
+
+async def room_list_of(unit: Unit, rows: Sequence[Row[Any]], viewer_id: int) -> list[RoomOut]:
+    """The viewer's rooms (rows of ``queries.list_rooms_of``) as ``rooms_out`` shapes them,
+    each with the viewer's unread count, read position and mute."""
+    shown = await rooms_out(unit, rows, viewer_id)
+    for out, row in zip(shown, rows, strict=True):
+        out.unread, out.last_read_id, out.muted = row.unread, row.last_read_id, row.muted
     return shown

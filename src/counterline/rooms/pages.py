@@ -21,7 +21,7 @@ from counterline.messages.actions import list_messages
 from counterline.messages.queries import latest_message_id
 from counterline.rooms import queries as room_queries
 from counterline.rooms.actions import NOT_A_MEMBER, get_visible_room, join_room, room_to_join
-from counterline.rooms.conversations import rooms_out
+from counterline.rooms.conversations import room_list_of
 from counterline.rooms.models import RoomKind
 from counterline.services import Services
 from counterline.web.client_strings import client_strings
@@ -79,7 +79,7 @@ async def room_page(
     async with services.reading() as unit:
         room = await get_visible_room(unit, user, room_id)
         rooms = await room_queries.list_rooms_of(unit.session, user.id)
-        shown_rooms = await rooms_out(unit, rooms, user.id)
+        shown_rooms = await room_list_of(unit, rooms, user.id)
         notify = await account_queries.notification_settings(unit.session, user.id)
         level, sound = notify or ("mentions", False)
         member_count = await room_queries.count_members(unit.session, room.id)

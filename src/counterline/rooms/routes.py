@@ -38,7 +38,7 @@ async def list_rooms(identity: Identified, services: ServicesDep) -> Response:
     async with services.reading() as unit:
         rooms = await queries.list_rooms_of(unit.session, identity.user.id)
         joinable = await queries.list_joinable_rooms(unit.session, identity.user.id)
-        shown = await conversations.rooms_out(unit, rooms, identity.user.id)
+        shown = await conversations.room_list_of(unit, rooms, identity.user.id)
     return json_of(RoomList(rooms=shown, joinable=[RoomOut.of(room) for room in joinable]))
 
 

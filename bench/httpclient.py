@@ -8,7 +8,11 @@ chunked responses, one request at a time per connection.
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import dataclass
+from typing import Any
+
+from bench.harness import latency_summary
 
 
 @dataclass
@@ -126,3 +130,22 @@ class Pool:
         for connection in self.idle:
             await connection.close()
         self.idle.clear()
+
+
+async def get_one_by_one(port: int, token: str, path: str, count: int) -> dict[str, Any]:
+    """``count`` GETs of ``path`` with an API token on one keep-alive connection, each after
+    the previous answer (so each latency is close to server time): the latency summary,
+    how many were not 200, and the last answer's JSON."""
+    connection = await Connection("127.0.0.1", port).open()
+    raw = build_request("GET", path, {"Authorization": f"Bearer {token}"})
+    latencies, bad, last_body = [], 0, b""
+    loop = asyncio.get_running_loop()
+    for _ in range(count):
+        started = loop.time()
+        response = await connection.send(raw)
+        latencies.append(loop.time() - started)
+        if response.status != 200:
+            bad += 1
+        last_body = response.body
+    await connection.close()
+    return {**latency_summary(latencies), "errors": bad, "answer": json.loads(last_body or b"{}")}

@@ -13,15 +13,14 @@ Target: p99 ≤ 10 ms. Baseline, same run: the same requests on a database with 
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
 
 from bench.fanout import prepared
-from bench.harness import Meter, arguments, emit_json, header, latency_summary, report
-from bench.httpclient import Connection, build_request
+from bench.harness import Meter, arguments, emit_json, header, report
+from bench.httpclient import get_one_by_one
 from bench.manifest import Manifest
 from bench.seed import Shape
 from bench.targets import counterline_nodes
@@ -84,22 +83,6 @@ async def address_her(database_url: str, manifest: Manifest) -> dict[str, int]:
         await services.database.dispose()
 
 
-async def requests(port: int, token: str, path: str, count: int) -> dict[str, Any]:
-    connection = await Connection("127.0.0.1", port).open()
-    raw = build_request("GET", path, {"Authorization": f"Bearer {token}"})
-    latencies, bad, last_body = [], 0, b""
-    loop = asyncio.get_running_loop()
-    for _ in range(count):
-        started = loop.time()
-        response = await connection.send(raw)
-        latencies.append(loop.time() - started)
-        if response.status != 200:
-            bad += 1
-        last_body = response.body
-    await connection.close()
-    return {**latency_summary(latencies), "errors": bad, "answer": json.loads(last_body or b"{}")}
-
-
 def measure(args: Any, history: int, label: str) -> dict[str, Any]:
     shape = Shape(args.branches, args.clerks, history_messages=history)
     with prepared(args, f"inbox-{label}", shape) as (run_dir, provisioned):
@@ -110,10 +93,10 @@ def measure(args: Any, history: int, label: str) -> dict[str, Any]:
         with counterline_nodes(args, run_dir, provisioned) as servers:
             port = servers[0].port
             for path in PATHS.values():  # warm up: caches, statements
-                asyncio.run(requests(port, token, path, 20))
+                asyncio.run(get_one_by_one(port, token, path, 20))
             for name, path in PATHS.items():
                 with Meter(servers[0].pids()) as server:
-                    figures = asyncio.run(requests(port, token, path, args.requests))
+                    figures = asyncio.run(get_one_by_one(port, token, path, args.requests))
                 figures["server_cpu_ms"] = round(server.cpu / args.requests * 1000, 3)
                 out[name] = figures
         return out

@@ -12,7 +12,6 @@ rooms (company and branch room, also with unread messages).
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
 from datetime import UTC, datetime
 from typing import Any
@@ -20,8 +19,8 @@ from typing import Any
 from sqlalchemy import insert, select, update
 
 from bench.fanout import prepared
-from bench.harness import Meter, arguments, emit_json, header, latency_summary, report
-from bench.httpclient import Connection, build_request
+from bench.harness import Meter, arguments, emit_json, header, report
+from bench.httpclient import get_one_by_one
 from bench.manifest import Manifest
 from bench.seed import Shape
 from bench.targets import counterline_nodes
@@ -96,23 +95,6 @@ async def give_her_rooms(database_url: str, manifest: Manifest) -> None:
         await services.database.dispose()
 
 
-async def requests(port: int, token: str, path: str, count: int) -> dict[str, Any]:
-    connection = await Connection("127.0.0.1", port).open()
-    headers = {"Authorization": f"Bearer {token}"}
-    raw = build_request("GET", path, headers)
-    latencies, bad, last_body = [], 0, b""
-    loop = asyncio.get_running_loop()
-    for _ in range(count):
-        started = loop.time()
-        response = await connection.send(raw)
-        latencies.append(loop.time() - started)
-        if response.status != 200:
-            bad += 1
-        last_body = response.body
-    await connection.close()
-    return {**latency_summary(latencies), "errors": bad, "answer": json.loads(last_body or b"{}")}
-
-
 def main() -> None:
     parser = arguments(__doc__.split("\n")[0])
     parser.add_argument("--requests", type=int, default=2_000)
@@ -134,10 +116,10 @@ def main() -> None:
         with counterline_nodes(args, run_dir, provisioned) as servers:
             port = servers[0].port
             for token, path in cases.values():  # warm up: caches, statements
-                asyncio.run(requests(port, token, path, 20))
+                asyncio.run(get_one_by_one(port, token, path, 20))
             for kind, (token, path) in cases.items():
                 with Meter(servers[0].pids()) as server:
-                    figures = asyncio.run(requests(port, token, path, args.requests))
+                    figures = asyncio.run(get_one_by_one(port, token, path, args.requests))
                 figures["server_cpu_ms"] = round(server.cpu / args.requests * 1000, 3)
                 results[kind] = figures
     listed = results["counterline"].pop("answer").get("rooms", [])

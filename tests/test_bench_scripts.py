@@ -40,6 +40,7 @@ SCRIPTS = (
     "ingest",
     "uploads",
     "unread",
+    "inbox",
 )
 TIMEOUT = 110
 
@@ -269,6 +270,19 @@ def test_unread_short_run_lists_two_hundred_rooms_with_their_counts(runs) -> Non
     assert run.printed("counts check") == (
         "200 rooms listed, 600 unread (expected 200 and 600); summary total 600"
     )
+
+
+def test_inbox_short_run_pages_her_inbox_on_both_databases(runs) -> None:
+    run = finished(runs, "inbox")
+    result = run.result("inbox")
+    for size in ("counterline", "baseline"):
+        figures = result[size]
+        assert figures["items"] > 0 and 0 < figures["unread"] < figures["items"]
+        for request in ("first page", "unread only", "count"):
+            assert figures[request]["errors"] == 0 and figures[request]["count"] > 0
+        assert figures["count"]["unread"] == min(figures["unread"], 100)
+    assert result["counterline"]["messages"] > result["baseline"]["messages"]
+    assert run.printed("target first page p99 ≤ 10 ms").startswith(("met", "NOT met"))
 
 
 def test_one_room_on_two_nodes_measures_what_crossing_nodes_adds(

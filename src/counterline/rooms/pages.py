@@ -18,6 +18,7 @@ from counterline.errors import NotFound
 from counterline.i18n import current_language
 from counterline.ids import Id
 from counterline.messages.actions import list_messages
+from counterline.messages.mentions import ALL_TOKENS
 from counterline.messages.queries import latest_message_id
 from counterline.rooms import queries as room_queries
 from counterline.rooms.actions import NOT_A_MEMBER, get_visible_room, join_room, room_to_join
@@ -112,6 +113,7 @@ async def room_page(
         },
         "strings": client_strings(),
         "max_upload_bytes": services.settings.max_upload_bytes,
+        "mention_all_tokens": ALL_TOKENS,
         "link_preview_hosts": services.settings.link_preview_hosts,
     }
     return render(

@@ -112,6 +112,7 @@ const composer = new Composer({
   tools: byId("composer-tools"),
   csrfToken: boot.csrf_token,
   maxUploadBytes: boot.max_upload_bytes,
+  mentionAllTokens: boot.mention_all_tokens,
 });
 
 function showMessage(message) {

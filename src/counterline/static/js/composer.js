@@ -15,8 +15,6 @@ import { EmojiPicker } from "./emoji.js";
 import { Preview } from "./preview.js";
 import { Toolbar } from "./toolbar.js";
 
-// The tokens that mention everyone (messages/mentions.py ALL_TOKENS).
-const MENTIONS_ALL = /@(all|所有人|everyone)/i;
 const RETRY_DELAYS_MS = [500, 1000, 2000, 4000, 8000, 15000];
 const COUNT_FROM = 9000;
 const MAX_LENGTH = 10000;
@@ -27,12 +25,15 @@ const TOUCH = window.matchMedia("(pointer: coarse)");
 export class Composer {
   constructor({
     form, input, errorBox, counter, roomId, me, api, messages, onSent, strings,
-    tools, csrfToken, maxUploadBytes,
+    tools, csrfToken, maxUploadBytes, mentionAllTokens = [],
   }) {
     Object.assign(this, {
       form, input, errorBox, counter, roomId, me, api, messages, onSent, strings,
       tools, csrfToken, maxUploadBytes,
     });
+    // "@all" and its other names (boot.mention_all_tokens, from messages/mentions.py).
+    this.mentionsAll = (body) => mentionAllTokens.some(
+      (token) => body.toLowerCase().includes(`@${token.toLowerCase()}`));
     this.composing = false;
     this.compositionEndedAt = 0;
     this.waiting = new Map();
@@ -184,7 +185,7 @@ export class Composer {
     } catch (error) {
       // 409: "@all" in a big room must be confirmed (messages/mentions.py); ask, then resend.
       // Other 409s (a reused client id, a deleted message) are refusals, shown as such.
-      const asksToConfirm = error.status === 409 && !message.confirmAll && MENTIONS_ALL.test(message.body);
+      const asksToConfirm = error.status === 409 && !message.confirmAll && this.mentionsAll(message.body);
       if (asksToConfirm && window.confirm(error.message)) {
         this.deliver({ ...message, confirmAll: true }, attempt);
         return;

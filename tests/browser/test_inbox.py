@@ -103,6 +103,43 @@ def test_what_came_while_she_was_away_waits_in_her_inbox_and_reading_clears_ever
     expect(other.page).not_to_have_title(re.compile(r"^\("))
 
 
+def test_the_open_inbox_shows_what_arrives_and_what_she_read_elsewhere_without_reloading(
+    open_tab, api_user, cast: Cast
+) -> None:
+    wang: Tab = open_tab()
+    wang.enter("wangfang")
+    wang.goto("/inbox")
+    wang.wait_until_connected()
+    items = wang.page.locator("#inbox-list > li")
+    expect(wang.page.locator("#inbox-status")).to_have_text(wang.string("inbox_empty"))
+
+    trainer = api_user("zhangwei")
+    dm_room = open_conversation(trainer, "wangfang")
+    dm = trainer.post(dm_room, "王芳，培训资料已经发到共享盘。")
+    expect(items).to_have_count(1)
+    expect(items.first).to_contain_text("培训资料")
+    expect(wang.page.locator("[data-inbox-count]")).to_have_text("1")
+
+    company = cast.company_room_id
+    trainer.post(company, "各位早上好。")  # for everyone, addressed to nobody
+    trainer.post(company, "@wangfang 请确认新资费单已张贴。")
+    expect(items).to_have_count(2)
+    expect(items.first).to_contain_text("新资费单")
+    expect(wang.page.locator("#inbox-list > li.unread")).to_have_count(2)
+
+    # She reads the direct message on another PC: this page follows.
+    elsewhere = api_user("wangfang")
+    read = elsewhere.http.post(
+        f"/api/v1/rooms/{dm_room}/read",
+        json={"up_to": dm["id"]},
+        headers={"X-CSRF-Token": elsewhere.csrf_token},
+    )
+    assert read.status_code == 200, read.text
+    expect(wang.page.locator("#inbox-list > li.unread")).to_have_count(1)
+    expect(wang.page.locator("#inbox-list > li.unread")).to_contain_text("新资费单")
+    expect(wang.page.locator("[data-inbox-count]")).to_have_text("1")
+
+
 def test_typing_pinyin_initials_after_at_offers_the_person_and_inserts_the_mention(
     open_tab, cast: Cast
 ) -> None:

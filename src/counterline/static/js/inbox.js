@@ -3,11 +3,17 @@
 // {"id", "name", "kind"}, "reasons": [...], "unread": bool}], "has_more", "next_before"},
 // newest first; GET /api/v1/inbox/count → {"unread": n}. Each item links to its place in the
 // room (/rooms/{room id}?at=<message id>, history.js), where reading it moves the read position.
+// Live: the stream (stream.js, from boot.last_message_id) tells of messages that may be for the
+// reader (any with mentions; any in a room not in boot.topic_room_ids: a conversation) and of
+// read positions, edits and deletions; the newest page is then loaded again and merged in.
 
 import { makeApi } from "./api.js";
+import { makeConnectionBanner } from "./connection.js";
 import { enhanceBody } from "./message_content.js";
+import { Stream } from "./stream.js";
 
 const PAGE = 30;
+const GATHER_MS = 300;
 // The reasons the server gives (inbox/), each with its chip's string.
 const REASONS = {
   direct: "reason_direct",
@@ -37,6 +43,8 @@ const timeFormat = new Intl.DateTimeFormat(boot.language === "en" ? "en-GB" : "z
 });
 let cursor = null;
 let loading = false;
+let refreshTimer = null;
+const topicRooms = new Set(boot.topic_room_ids);
 
 function el(tag, className, text) {
   const node = document.createElement(tag);
@@ -98,6 +106,66 @@ async function load({ fresh }) {
   }
 }
 
+/** Load the newest page again and put it in place of the rows it covers: new items on top,
+ * read or deleted ones updated, older pages already shown kept below. */
+async function refresh() {
+  if (loading) {
+    refreshSoon();
+    return;
+  }
+  loading = true;
+  try {
+    const query = new URLSearchParams({ unread: String(unreadOnly.checked), limit: String(PAGE) });
+    const page = await api.get(`/inbox?${query}`);
+    const oldest = page.has_more ? page.items[page.items.length - 1].message.id : 0;
+    const kept = [...list.children].filter((row) => Number(row.dataset.messageId) < oldest);
+    const focused = document.activeElement?.closest("#inbox-list > li")?.dataset.messageId;
+    list.replaceChildren(...page.items.map(item), ...kept);
+    if (focused) list.querySelector(`li[data-message-id="${focused}"] a`)?.focus();
+    if (!kept.length) {
+      cursor = page.next_before;
+      more.hidden = !page.has_more;
+    }
+    status.textContent = list.children.length ? "" : strings.inbox_empty;
+  } catch {
+    // shown again on the next change
+  } finally {
+    loading = false;
+  }
+}
+
+function refreshSoon() {
+  clearTimeout(refreshTimer);
+  refreshTimer = setTimeout(() => {
+    refresh();
+    count();
+  }, GATHER_MS);
+}
+
+function mayBeForMe(message) {
+  return (message.mentions?.length ?? 0) > 0 || !topicRooms.has(message.room_id);
+}
+
+function onEvent(event) {
+  switch (event.type) {
+    case "message.posted":
+      if (mayBeForMe(event.message)) refreshSoon();
+      break;
+    case "room.read":
+    case "message.edited":
+    case "message.deleted":
+      refreshSoon();
+      break;
+    case "room.joined":
+      if (event.room?.kind !== "conversation" && event.room?.id) topicRooms.add(event.room.id);
+      break;
+    case "ready":
+      if (event.last_message_id > boot.last_message_id) refreshSoon(); // missed while away
+      break;
+    default:
+  }
+}
+
 async function count() {
   try {
     const { unread } = await api.get("/inbox/count");
@@ -122,3 +190,11 @@ window.addEventListener("pageshow", (event) => {
 });
 load({ fresh: true });
 count();
+new Stream({
+  lastMessageId: boot.last_message_id,
+  heartbeat: boot.heartbeat,
+  onEvent,
+  onStatus: makeConnectionBanner(document.getElementById("connection-status"), strings, () => {
+    setTimeout(() => window.location.assign("/login"), 1500);
+  }),
+}).start();

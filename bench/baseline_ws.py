@@ -39,7 +39,7 @@ class Baseline:
             rooms = [manifest.company_room_id, user.branch_room_id]
             rooms += [
                 room["id"]
-                for room in manifest.topic_rooms.values()
+                for room in [*manifest.topic_rooms.values(), *manifest.conversations.values()]
                 if user.id in room["member_ids"]
             ]
             self.rooms_of[user.id] = rooms

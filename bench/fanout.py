@@ -1,8 +1,11 @@
 """Fan-out "branch day": 1,000 clerks online (50 branches x 20), each in the company room
 and their branch room; 45 messages/s into branch rooms and 5/s into the company room for
-60 s, posted open-loop over HTTP. Reports delivery latency (post written -> each
-recipient's receipt) p50/p99, messages lost / duplicated / delivered to non-members, the
-store check, server CPU and RSS, and the load generator's CPU.
+60 s, posted open-loop over HTTP. A tenth of the posts are addressed (``--addressed``):
+half direct messages in 1:1 conversations (two per branch), half branch-room posts that
+@mention a colleague, so the inbox rows and mention lookups are part of the day. Reports
+delivery latency (post written -> each recipient's receipt) p50/p99, messages lost /
+duplicated / delivered to non-members, the store check, server CPU and RSS, and the load
+generator's CPU.
 
 Baseline, same run: a bare ``websockets`` server broadcasting the same frames to the same
 sockets with ``websockets.broadcast()`` (bench/baseline_ws.py).
@@ -54,6 +57,7 @@ from bench.sender import (
 from bench.targets import baseline_server, check_store, counterline_nodes
 
 KINDS = ("counterline", "baseline")
+DIRECT_PAIRS_PER_BRANCH = 2
 
 
 @dataclass
@@ -64,9 +68,28 @@ class Audience:
     recipients: dict[int, list[int]]
     branch_rooms: list[tuple[int, list[str]]] = field(default_factory=list)
     company: tuple[int, list[str]] = (0, [])
+    # Branch rooms with their members' usernames (to @mention) and 1:1 conversations.
+    mentioning: list[tuple[int, list[str], list[str]]] = field(default_factory=list)
+    conversations: list[tuple[int, list[str]]] = field(default_factory=list)
 
-    def branch_day(self, branch_rate: float, company_rate: float) -> list[Stream]:
-        return [(branch_rate, self.branch_rooms), (company_rate, [self.company])]
+    def branch_day(
+        self, branch_rate: float, company_rate: float, addressed: float = 0.0
+    ) -> list[Stream]:
+        """The day's streams; ``addressed`` of all posts are direct messages and mentions,
+        taken out of the branch rooms' rate (half each, or all mentions without
+        conversations)."""
+        total = branch_rate + company_rate
+        direct = total * addressed / 2 if self.conversations else 0.0
+        mentions = total * addressed - direct
+        streams: list[Stream] = [
+            (branch_rate - direct - mentions, self.branch_rooms),
+            (company_rate, [self.company]),
+        ]
+        if mentions:
+            streams.append((mentions, self.mentioning))
+        if direct:
+            streams.append((direct, self.conversations))
+        return streams
 
 
 def branch_day(manifest: Manifest, urls: Sequence[str]) -> Audience:
@@ -74,21 +97,32 @@ def branch_day(manifest: Manifest, urls: Sequence[str]) -> Audience:
     connections = []
     recipients: dict[int, list[int]] = {manifest.company_room_id: []}
     tokens_by_room: dict[int, list[str]] = {}
+    names_by_room: dict[int, list[str]] = {}
+    index_of: dict[int, int] = {}
     for index, user in enumerate(manifest.users):
         connections.append((user.token, urls[index % len(urls)]))
+        index_of[user.id] = index
         recipients[manifest.company_room_id].append(index)
         recipients.setdefault(user.branch_room_id, []).append(index)
         tokens_by_room.setdefault(user.branch_room_id, []).append(user.token)
+        names_by_room.setdefault(user.branch_room_id, []).append(user.username)
+    token_of = {user.id: user.token for user in manifest.users}
+    conversations = []
+    for room in manifest.conversations.values():
+        recipients[room["id"]] = [index_of[member] for member in room["member_ids"]]
+        conversations.append((room["id"], [token_of[member] for member in room["member_ids"]]))
     everyone = [user.token for user in manifest.users]
     return Audience(
         connections,
         recipients,
         sorted(tokens_by_room.items()),
         (manifest.company_room_id, everyone),
+        [(room, tokens, names_by_room[room]) for room, tokens in sorted(tokens_by_room.items())],
+        conversations,
     )
 
 
-Stream = tuple[float, list[tuple[int, list[str]]]]
+Stream = tuple[float, Sequence[tuple[Any, ...]]]
 
 
 @dataclass
@@ -245,6 +279,22 @@ class Session:
             await poster.close()
 
 
+def addressed_posts(posts: Sequence[Post], audience: Audience) -> dict[str, int]:
+    conversations = {room_id for room_id, _ in audience.conversations}
+    return {
+        "direct": sum(post.room_id in conversations for post in posts),
+        "mentions": sum(bool(post.mention) for post in posts),
+    }
+
+
+def addressed_line(addressed: dict[str, int], total: int) -> str:
+    share = (addressed["direct"] + addressed["mentions"]) / max(1, total)
+    return (
+        f"{addressed['direct']} direct messages, {addressed['mentions']} @mentions "
+        f"({share:.0%} of {total})"
+    )
+
+
 def by_node_rows(kind: str, figures: dict[str, Any]) -> list[tuple[str, str]]:
     """With several nodes: latency to recipients on the post's own node and on the others
     (over Redis, both go out through the same channel; see one_room for the cost of that)."""
@@ -367,19 +417,30 @@ def main() -> None:
     parser.add_argument("--branch-rate", type=float, default=45.0)
     parser.add_argument("--company-rate", type=float, default=5.0)
     parser.add_argument("--duration", type=float, default=60.0)
+    parser.add_argument(
+        "--addressed",
+        type=float,
+        default=0.10,
+        help="share of posts that are direct messages or @mentions (default 0.10)",
+    )
     args = parser.parse_args()
     if args.short:
         args.branches, args.clerks, args.processes, args.duration = 5, 20, 2, 2.0
     header("fan-out: branch day")
     results: dict[str, Any] = {}
     failures = []
-    with prepared(args, "fanout") as (run_dir, provisioned):
+    shape = Shape(args.branches, args.clerks, conversations_per_branch=DIRECT_PAIRS_PER_BRANCH)
+    with prepared(args, "fanout", shape) as (run_dir, provisioned):
         kinds = targets(args)
         for kind in kinds:
             with Session(args, run_dir, provisioned, kind) as session:
-                streams = session.audience.branch_day(args.branch_rate, args.company_rate)
+                streams = session.audience.branch_day(
+                    args.branch_rate, args.company_rate, args.addressed
+                )
                 step = session.run(Step(args.duration, streams))
             report(step_rows(kind, step, session))
+            addressed = addressed_posts(step.posts, session.audience)
+            report([(f"{kind}: addressed posts", addressed_line(addressed, len(step.posts)))])
             f = step.figures
             if f["lost"] or f["duplicated"] or f["unexpected"] or f["failed_posts"]:
                 failures.append(kind)
@@ -391,6 +452,7 @@ def main() -> None:
                 "generator_cores": round(step.generator_cores, 3),
                 "other_cores": round(step.other_cores, 3),
                 "clients": session.connect["connected"],
+                "addressed": addressed,
             }
             if kind == "counterline":
                 check = check_store(provisioned.database_url, step.posts)

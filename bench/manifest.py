@@ -26,6 +26,8 @@ class Manifest:
     admin: BenchUser
     users: list[BenchUser]
     topic_rooms: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # 1:1 conversations by key: {"id", "member_ids"} (Shape.conversations_per_branch)
+    conversations: dict[str, dict[str, Any]] = field(default_factory=dict)
     history: dict[str, Any] = field(default_factory=dict)
     password: str = PASSWORD
 
@@ -40,10 +42,10 @@ class Manifest:
         return cls(**data)
 
     def members_of(self, room_id: int) -> set[int]:
-        """User ids in a room (company, branch or topic room)."""
+        """User ids in a room (company, branch or topic room, or a conversation)."""
         if room_id == self.company_room_id:
             return {self.admin.id, *(u.id for u in self.users)}
-        for room in self.topic_rooms.values():
+        for room in [*self.topic_rooms.values(), *self.conversations.values()]:
             if room["id"] == room_id:
                 return set(room["member_ids"])
         members = {u.id for u in self.users if u.branch_room_id == room_id}

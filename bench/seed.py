@@ -48,6 +48,7 @@ from counterline.messages.rendering import render_body
 from counterline.migrate import MIGRATIONS, upgrade
 from counterline.people.actions import add_branch, add_user
 from counterline.rooms.actions import add_member, create_topic_room, open_company_room
+from counterline.rooms.conversations import dm_key, start_conversation
 from counterline.rooms.models import Visibility
 from counterline.rooms.queries import find_branch_room
 from counterline.services import Services
@@ -65,6 +66,8 @@ class Shape:
     clerks: int
     topic_rooms: tuple[tuple[str, int], ...] = ()
     history_messages: int = 0
+    # 1:1 conversations between clerks 1 and 2, 3 and 4… of each branch (bench.fanout).
+    conversations_per_branch: int = 0
 
     def key(self) -> str:
         versions = sorted(p.name for p in (MIGRATIONS / "versions").glob("*.py"))
@@ -132,9 +135,27 @@ async def _seed(services: Services, shape: Shape) -> Manifest:
                 await add_member(unit, room, user.id)
                 member_ids.append(user.id)
             manifest.topic_rooms[name] = {"id": room.id, "member_ids": member_ids}
+    if shape.conversations_per_branch:
+        await _seed_conversations(services, manifest, shape)
     if shape.history_messages:
         manifest.history = await _seed_history(services, manifest, shape.history_messages)
     return manifest
+
+
+async def _seed_conversations(services: Services, manifest: Manifest, shape: Shape) -> None:
+    """Direct-message pairs inside each branch, started as the app starts them."""
+    pairs = min(shape.conversations_per_branch, shape.clerks // 2)
+    for b in range(shape.branches):
+        paired = manifest.users[b * shape.clerks : b * shape.clerks + 2 * pairs]
+        async with services.transaction() as unit:
+            for first, second in zip(paired[0::2], paired[1::2], strict=True):
+                creator = await account_actions.get_user_named(unit, first.username)
+                started = await start_conversation(unit, creator, [second.username])
+                key = dm_key(first.id, second.id)
+                manifest.conversations[key] = {
+                    "id": started.room.id,
+                    "member_ids": [first.id, second.id],
+                }
 
 
 async def _branch_room_id(unit: Unit, branch_id: int) -> int:

@@ -39,8 +39,10 @@ def client_id(seq: int) -> str:
     return f"bench-{seq:09d}"
 
 
-def body_of(seq: int) -> str:
-    return f"#{seq} {BODIES[seq % len(BODIES)]}"
+def body_of(seq: int, mention: str = "") -> str:
+    """A bench message's text: "#<seq> " first (wsworker reads it), then maybe an @mention."""
+    named = f"@{mention} " if mention else ""
+    return f"#{seq} {named}{BODIES[seq % len(BODIES)]}"
 
 
 @dataclass
@@ -51,6 +53,7 @@ class Post:
     offset: float
     room_id: int
     token: str
+    mention: str = ""  # a username the text mentions (sender.body_of), if any
     sent_at: float = 0.0
     acked_at: float = 0.0
     status: int = 0
@@ -90,7 +93,8 @@ class HttpPoster:
 
     async def post(self, post: Post) -> None:
         body = json.dumps(
-            {"body": body_of(post.seq), "client_id": client_id(post.seq)}, ensure_ascii=False
+            {"body": body_of(post.seq, post.mention), "client_id": client_id(post.seq)},
+            ensure_ascii=False,
         ).encode()
         raw = build_request(
             "POST",
@@ -164,7 +168,7 @@ class WsPoster:
             "room_id": post.room_id,
             "token": post.token,
             "client_id": client_id(post.seq),
-            "body": body_of(post.seq),
+            "body": body_of(post.seq, post.mention),
         }
         post.sent_at = time.monotonic()
         await self.socket.send(json.dumps(request, ensure_ascii=False))
@@ -197,19 +201,22 @@ def plan(
     rng: random.Random,
     first_seq: int,
     duration: float,
-    streams: Sequence[tuple[float, Sequence[tuple[int, Sequence[str]]]]],
+    streams: Sequence[tuple[float, Sequence[tuple[Any, ...]]]],
 ) -> list[Post]:
-    """Evenly spaced posts for each (rate, [(room_id, author tokens)]) stream, merged by time.
+    """Evenly spaced posts for each (rate, [(room_id, author tokens[, usernames])]) stream,
+    merged by time.
 
-    Each message goes to a random room of its stream, posted by a random member.
+    Each message goes to a random room of its stream, posted by a random member; where the
+    room comes with usernames, it mentions one of them.
     """
     posts = []
     for rate, rooms in streams:
         count = round(rate * duration)
         phase = rng.random() / rate if rate else 0
         for n in range(count):
-            room_id, tokens = rng.choice(rooms)
-            posts.append(Post(0, phase + n / rate, room_id, rng.choice(tokens)))
+            room_id, tokens, *named = rng.choice(rooms)
+            mention = rng.choice(named[0]) if named else ""
+            posts.append(Post(0, phase + n / rate, room_id, rng.choice(tokens), mention))
     posts.sort(key=lambda post: post.offset)
     for number, post in enumerate(posts):
         post.seq = first_seq + number

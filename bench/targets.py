@@ -157,7 +157,11 @@ async def _check_store(database_url: str, posts: Sequence[Post], prefix: str) ->
         post = acked.get(cid)
         if post is None:
             check.extra += 1
-        elif row_id != post.message_id or room_id != post.room_id or body != body_of(post.seq):
+        elif (
+            row_id != post.message_id
+            or room_id != post.room_id
+            or body != body_of(post.seq, post.mention)
+        ):
             check.mismatched += 1
     check.duplicated = sum(n - 1 for n in seen.values() if n > 1)
     check.missing = sum(1 for cid in acked if cid not in seen)

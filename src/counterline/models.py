@@ -5,9 +5,11 @@ from counterline.accounts.models import ApiToken, KnownAddress, LoginAttempt, Se
 from counterline.audit.models import AuditEntry
 from counterline.branches.models import Branch
 from counterline.db import Base
+from counterline.hooks.models import IncomingHook, IncomingHookAuthor
 from counterline.jobs.models import Job
 from counterline.messages.models import Message, MessageAttachment, MessageRevision
 from counterline.rooms.models import Membership, Room
+from counterline.search.models import SearchTerm
 from counterline.uploads.models import Upload
 
 __all__ = [
@@ -16,6 +18,8 @@ __all__ = [
     "AuditEntry",
     "Base",
     "Branch",
+    "IncomingHook",
+    "IncomingHookAuthor",
     "Job",
     "KnownAddress",
     "LoginAttempt",
@@ -24,6 +28,7 @@ __all__ = [
     "MessageAttachment",
     "MessageRevision",
     "Room",
+    "SearchTerm",
     "Session",
     "Upload",
     "User",

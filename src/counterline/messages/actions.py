@@ -11,7 +11,7 @@ from counterline.accounts.models import User
 from counterline.db import Unit, utcnow
 from counterline.errors import NotFound, UserError
 from counterline.i18n import N_
-from counterline.messages import attachments, mentions, numbering, queries
+from counterline.messages import attachments, indexing, mentions, numbering, queries
 from counterline.messages.events import MessagePosted
 from counterline.messages.queries import STORED_FIELDS, StoredMessage
 from counterline.messages.schemas import (
@@ -21,6 +21,7 @@ from counterline.messages.schemas import (
     withheld_fields,
 )
 from counterline.rooms.actions import NOT_A_MEMBER, check_member
+from counterline.segmenter import index_terms
 
 MAX_PAGE = 200
 # No message predates the epoch, and day 1 in a zone east of UTC starts in year 0.
@@ -156,10 +157,13 @@ async def post_messages(unit: Unit, drafts: Sequence[Draft]) -> list[Posted | Us
                 rows[index] = _row(draft, branch[0], *rendered)
     # Attachments cost a query only when some draft has them: the plain post path is hot.
     attached = await _claim_attachments(unit, checked, rows, outcomes)
+    # Segmenting is CPU work: done before the writers' lock, stored once ids are known.
+    terms = _search_terms(rows, attached)
     await queries.serialise_writers(unit.session)
     await numbering.number(unit.session, rows.values())
     new_ids = await queries.insert_unless_posted(unit.session, list(rows.values()))
     stored = []
+    indexed: list[indexing.TermsRow] = []
     for index, row in rows.items():
         draft = checked[index]
         message_id = new_ids.pop((draft.author.id, draft.client_id), None)
@@ -171,7 +175,9 @@ async def post_messages(unit: Unit, drafts: Sequence[Draft]) -> list[Posted | Us
         if index in attached:
             message = replace(message, attachments=attached[index])
         stored.append(message)
+        indexed.append((message_id, draft.room_id, terms[index]))
         outcomes[index] = (_out_for_author(message, draft.author), True)
+    await indexing.store_terms(unit.session, indexed)
     await numbering.settle(unit.session, rows.values(), stored)
     if attached:
         await attachments.link(
@@ -207,6 +213,18 @@ async def _claim_attachments(
         else:
             attached[index] = claim
     return attached
+
+
+def _search_terms(
+    rows: dict[int, dict[str, Any]], attached: dict[int, tuple[Any, ...]]
+) -> dict[int, list[str]]:
+    """Each row's search terms (by draft index): its body and its attachments' names."""
+    return {
+        index: index_terms(
+            indexing.searchable_text(row["body"], (a.name for a in attached.get(index, ())))
+        )
+        for index, row in rows.items()
+    }
 
 
 def _out_for_author(message: StoredMessage, author: User) -> MessageOut:

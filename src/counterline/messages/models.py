@@ -27,6 +27,8 @@ class Message(Base):
         UniqueConstraint("author_id", "client_id"),
         Index("ix_messages_room_id_id", "room_id", "id"),
         Index("ix_messages_room_id_created_at", "room_id", "created_at"),
+        # Someone's messages newest first: search's from: filter (migration 0008).
+        Index("ix_messages_author_id_id", "author_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(

@@ -1,0 +1,72 @@
+"""The search page: a server-rendered form (the viewer's rooms and the branches as its
+choices); static/js/search.js reads the query from the page's address, asks
+GET /api/v1/search and shows the results, so a search is a link and back/forward work."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from counterline.accounts import views as account_views
+from counterline.accounts.guards import Identified
+from counterline.accounts.policy import exports_record
+from counterline.branches.queries import list_branches
+from counterline.deps import ServicesDep
+from counterline.i18n import current_language, gettext
+from counterline.rooms import queries as room_queries
+from counterline.rooms.conversations import rooms_out
+from counterline.rooms.models import RoomKind
+from counterline.web.client_strings import client_strings
+from counterline.web.page_data import encode_for_page
+from counterline.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+
+def search_strings() -> dict[str, str]:
+    """What search.js says, besides the shared client strings."""
+    return {
+        "search_loading": gettext("Searching…"),
+        "search_count": gettext("Messages found: %(count)s"),
+        "search_count_more": gettext("Messages shown: %(count)s, more below"),
+        "search_more_loaded": gettext("%(count)s more shown."),
+        "search_empty": gettext("Nothing found for “%(query)s”."),
+        "search_empty_filters": gettext("No message matches these filters."),
+        "search_attachments": gettext("Attachments"),
+        "search_picture": gettext("Picture"),
+        "search_file": gettext("File"),
+        "search_filters_on": gettext("%(count)s filters on"),
+    }
+
+
+@router.get("/search")
+async def search_page(request: Request, identity: Identified, services: ServicesDep) -> Response:
+    """Find messages in the viewer's rooms by words and filters (query in the address)."""
+    user = identity.user
+    async with services.reading() as unit:
+        me = await account_views.describe(unit, user, services.presence)
+        rooms = await rooms_out(
+            unit, await room_queries.list_rooms_of(unit.session, user.id), user.id
+        )
+        branches = await list_branches(unit.session)
+    boot = {
+        "me": me.model_dump(mode="json"),
+        "csrf_token": identity.csrf_token,
+        "time_zone": services.settings.time_zone,
+        "language": current_language.get(),
+        # Managers and administrators export what they found (GET /api/v1/search/export).
+        "exports": exports_record(user.role),
+        "strings": {**client_strings(), **search_strings()},
+    }
+    return render(
+        request,
+        "search/search.html",
+        {
+            "identity": identity,
+            "me": me,
+            "rooms": [room for room in rooms if room.kind != RoomKind.conversation],
+            "conversations": [room for room in rooms if room.kind == RoomKind.conversation],
+            "branches": branches,
+            "boot_json": encode_for_page(boot),
+        },
+    )

@@ -7,12 +7,12 @@ Reads use plain deferred transactions and never block writers.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from sqlalchemy import DateTime, MetaData, event, make_url, text
 from sqlalchemy.ext.asyncio import (
@@ -128,15 +128,40 @@ class Database:
         await self.engine.dispose()
 
 
+class BeforeCommit(Protocol):
+    """Work a unit collects while it runs and writes just before it commits."""
+
+    async def __call__(self, session: AsyncSession) -> None: ...
+
+
+BeforeCommitT = TypeVar("BeforeCommitT", bound=BeforeCommit)
+
+
 @dataclass
 class Unit:
     """One transaction and the events it will publish once it has committed."""
 
     session: AsyncSession
     events: list[Event] = field(default_factory=list)
+    _before_commit: dict[object, BeforeCommit] = field(default_factory=dict)
 
     def emit(self, event: Event) -> None:
         self.events.append(event)
+
+    def before_commit(self, kind: Callable[[], BeforeCommitT]) -> BeforeCommitT:
+        """This unit's one instance of ``kind`` (made on first use), awaited with the
+        session just before the commit, in the order the kinds were first used.
+
+        For writes whose order must match commit order (ids from a sequence can commit out
+        of order on PostgreSQL): the instance can take a lock held until the commit.
+        """
+        if kind not in self._before_commit:
+            self._before_commit[kind] = kind()
+        return self._before_commit[kind]  # type: ignore[return-value]
+
+    async def run_before_commit(self) -> None:
+        for work in list(self._before_commit.values()):
+            await work(self.session)
 
 
 @asynccontextmanager
@@ -156,6 +181,7 @@ async def unit_of_work(
         unit = Unit(session)
         try:
             yield unit
+            await unit.run_before_commit()
             await session.commit()
         except BaseException:
             await session.rollback()

@@ -20,6 +20,8 @@ class Key(IntEnum):
     MESSAGE_COMMIT_ORDER = 7411001
     # messages: one group of posts at a time until its events are published (session-scoped)
     MESSAGE_POSTING_ORDER = 7411002
+    # audit: entries take their ids and chain hashes in commit order (transaction-scoped)
+    AUDIT_CHAIN = 7411003
 
 
 @unique

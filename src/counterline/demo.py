@@ -1,17 +1,25 @@
-"""Demo data: a few branches, their clerks, a trainer and a conversation to look at."""
+"""Demo data: a few branches, their clerks, a trainer and a conversation to look at.
+
+Independent of what is there already: it adds only its own missing parts and touches
+nothing else, so it loads after `branch add 城北营业厅` as on an empty database."""
 
 from __future__ import annotations
 
 import uuid
 
-from counterline.accounts.models import Role
+from counterline.accounts.models import Role, User
+from counterline.accounts.queries import find_user_by_username
+from counterline.branches.models import Branch
 from counterline.branches.queries import find_branch_by_name
+from counterline.db import Unit
 from counterline.errors import UserError
 from counterline.i18n import N_
 from counterline.messages.actions import post_message
 from counterline.people.actions import add_branch, add_user
 from counterline.rooms.actions import create_topic_room, open_company_room
 from counterline.rooms.models import Visibility
+from counterline.rooms.naming import name_key
+from counterline.rooms.queries import find_room_by_name_key
 from counterline.services import Services
 
 BRANCHES = ["城北营业厅", "花桥营业厅", "城南营业厅"]
@@ -22,6 +30,7 @@ PEOPLE = [
     ("demo_zhang", "张伟", "城北营业厅", Role.trainer),
     ("demo_zhao", "赵敏", "花桥营业厅", Role.manager),
 ]
+TRAINING_ROOM = "新业务培训"
 CONVERSATION = [
     ("demo_li", "请问新的宽带融合套餐，没有机顶盒的用户怎么收费？"),
     (
@@ -35,33 +44,52 @@ CONVERSATION = [
 
 
 async def load_demo(services: Services, password: str) -> list[str]:
-    """Create the demo cast with ``password``; returns their usernames."""
+    """Add the demo beside whatever data is there: its branches when missing, its people
+    (with ``password``), their conversation and the training room. Returns the usernames
+    created; refuses when the demo's people are all there already (it ran before)."""
     async with services.transaction() as unit:
-        if await find_branch_by_name(unit.session, BRANCHES[0]) is not None:
+        users = {name: await find_user_by_username(unit.session, name) for name, *_ in PEOPLE}
+        if all(users.values()):
             raise UserError(N_("The demo data is loaded already."))
-        branches = {name: await add_branch(unit, name) for name in BRANCHES}
-        users = {}
-        for username, name, branch, role in PEOPLE:
-            users[username], _ = await add_user(
-                unit,
-                username=username,
-                display_name=name,
-                branch=branches[branch],
-                role=role,
-                password=password,
-            )
+        created = []
+        for username, name, branch_name, role in PEOPLE:
+            if users[username] is None:
+                users[username], _ = await add_user(
+                    unit,
+                    username=username,
+                    display_name=name,
+                    branch=await _branch(unit, branch_name),
+                    role=role,
+                    password=password,
+                )
+                created.append(username)
+        cast = {username: user for username, user in users.items() if user is not None}
         company = await open_company_room(unit)
-        for username, body in CONVERSATION:
+        for number, (username, body) in enumerate(CONVERSATION):
             await post_message(
-                unit, users[username], company.id, body, uuid.uuid4().hex, "10.1.2.3"
+                unit, cast[username], company.id, body, _client_id(number), "10.1.2.3"
             )
-        topic = await create_topic_room(unit, users["demo_zhang"], "新业务培训", Visibility.public)
-        await post_message(
-            unit,
-            users["demo_zhang"],
-            topic.id,
-            "本周三 14:00 培训：融合套餐新资费。有问题直接在本房间提问。",
-            uuid.uuid4().hex,
-            "10.1.2.4",
-        )
-    return [username for username, *_ in PEOPLE]
+        await _training_room(unit, cast["demo_zhang"])
+    return created
+
+
+def _client_id(number: int) -> str:
+    """The same id on every run: a message of the demo is never stored twice."""
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"counterline:demo:{number}").hex
+
+
+async def _branch(unit: Unit, name: str) -> Branch:
+    """The branch of that name, whoever added it (`branch add 城北营业厅` in the README)."""
+    return await find_branch_by_name(unit.session, name) or await add_branch(unit, name)
+
+
+async def _training_room(unit: Unit, trainer: User) -> None:
+    """The trainer's topic room and its first post; a room of that name someone else
+    opened is left alone."""
+    room = await find_room_by_name_key(unit.session, name_key(TRAINING_ROOM))
+    if room is None:
+        room = await create_topic_room(unit, trainer, TRAINING_ROOM, Visibility.public)
+    if room.created_by_id != trainer.id:
+        return
+    body = "本周三 14:00 培训：融合套餐新资费。有问题直接在本房间提问。"
+    await post_message(unit, trainer, room.id, body, _client_id(len(CONVERSATION)), "10.1.2.4")

@@ -363,6 +363,19 @@ async def set_active(unit: Unit, user: User, active: bool, *, actor_id: int | No
     )
 
 
+async def reset_password(unit: Unit, user: User, *, actor_id: int | None) -> str:
+    """Give a user who forgot her password a one-time one (returned, to hand over once),
+    which she must replace at her next login; every session of hers ends, so whoever
+    knew the old password is logged out too."""
+    one_time = generate_password()
+    user.password_hash = await hash_password(one_time)
+    user.must_change_password = True
+    unit.emit(AccountChanged(user_id=user.id))
+    _end_sessions(unit, user.id, await queries.delete_sessions_of(unit.session, user.id))
+    record(unit, "user.password_reset", actor_id=actor_id, target=f"user:{user.id}")
+    return one_time
+
+
 def _end_sessions(unit: Unit, user_id: int, session_ids: list[int]) -> None:
     for session_id in session_ids:
         unit.emit(SessionEnded(user_id=user_id, session_id=session_id))

@@ -9,7 +9,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from counterline.accounts.models import ApiToken, KnownAddress, LoginAttempt, Session, User
+from counterline.accounts.models import ApiToken, KnownAddress, LoginAttempt, Role, Session, User
 from counterline.branches.models import Branch
 from counterline.locks import Namespace
 
@@ -55,6 +55,41 @@ async def set_notification_settings(db: AsyncSession, user_id: int, **values: An
 
 async def count_users(db: AsyncSession) -> int:
     return await db.scalar(select(func.count()).select_from(User)) or 0
+
+
+async def count_active_admins(db: AsyncSession) -> int:
+    query = select(func.count()).select_from(User).where(User.role == Role.admin, User.active)
+    return await db.scalar(query) or 0
+
+
+async def list_accounts(
+    db: AsyncSession, *, branch_id: int | None = None, role: Role | None = None
+) -> Sequence[Row[Any]]:
+    """Every account, deactivated ones too, with its branch's name and its latest login
+    (None when it never logged in), by branch and username."""
+    last_login = (
+        select(KnownAddress.user_id, func.max(KnownAddress.last_login_at).label("at"))
+        .group_by(KnownAddress.user_id)
+        .subquery()
+    )
+    query = (
+        select(
+            User.username,
+            User.display_name,
+            Branch.name.label("branch_name"),
+            User.role,
+            User.active,
+            last_login.c.at.label("last_login_at"),
+        )
+        .join(Branch, Branch.id == User.branch_id)
+        .outerjoin(last_login, last_login.c.user_id == User.id)
+        .order_by(Branch.name, User.username)
+    )
+    if branch_id is not None:
+        query = query.where(User.branch_id == branch_id)
+    if role is not None:
+        query = query.where(User.role == role)
+    return (await db.execute(query)).all()
 
 
 async def find_session_with_user(db: AsyncSession, token_hash: str) -> tuple[Session, User] | None:

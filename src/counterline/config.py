@@ -63,6 +63,10 @@ class Settings(BaseSettings):
     # Intranet hosts whose page titles the server may fetch to preview links in messages
     # ("oa.example.local", or ".example.local" for every host under it). Empty: no previews.
     link_preview_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Each incoming webhook (hooks/) posts at most this many messages a second, in bursts of
+    # up to hook_burst; beyond that it is answered 429 with Retry-After. Per process.
+    hook_posts_per_second: float = Field(default=10.0, gt=0)
+    hook_burst: int = Field(default=20, ge=1)
     # Extra modules whose `jobs` (a JobSet) the runner also runs: plug-ins, test kinds.
     task_modules: Annotated[list[str], NoDecode] = Field(default_factory=list)
 

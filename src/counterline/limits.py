@@ -10,7 +10,9 @@ through gets 408 after ``seconds`` instead of holding its request open. Slow req
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+import math
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from starlette.exceptions import HTTPException
@@ -89,3 +91,37 @@ class RequestLimits:
             return message
 
         return receive_within_limits
+
+
+class TokenBuckets:
+    """A rate per key (``rate`` a second, bursts up to ``burst``), in this process: each key's
+    bucket refills continuously and each request takes one token.
+
+    ``take`` answers 0 when the request may go ahead, else how many whole seconds until a
+    token is there (for Retry-After). Full buckets are forgotten, so idle keys cost nothing.
+    """
+
+    def __init__(
+        self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.rate = rate
+        self.burst = burst
+        self._clock = clock
+        self._buckets: dict[object, tuple[float, float]] = {}  # key: (tokens, at)
+
+    def take(self, key: object) -> int:
+        now = self._clock()
+        tokens, at = self._buckets.get(key, (self.burst, now))
+        tokens = min(self.burst, tokens + (now - at) * self.rate)
+        if tokens < 1:
+            self._buckets[key] = (tokens, now)
+            return max(1, math.ceil((1 - tokens) / self.rate))
+        self._buckets[key] = (tokens - 1, now)
+        if len(self._buckets) > 10_000:
+            self._forget_full(now)
+        return 0
+
+    def _forget_full(self, now: float) -> None:
+        for key, (tokens, at) in list(self._buckets.items()):
+            if tokens + (now - at) * self.rate >= self.burst:
+                del self._buckets[key]

@@ -15,9 +15,11 @@ from counterline.accounts.cache import DirectoryCache, IdentityCache
 from counterline.accounts.events import ForgetAccount
 from counterline.config import Settings
 from counterline.db import Database, Unit, create_engine, unit_of_work
+from counterline.hooks.cache import PosterCache
 from counterline.jobs import tasks as job_tasks
 from counterline.jobs.registry import combine, load_task_modules
 from counterline.jobs.runner import JobRunner
+from counterline.limits import TokenBuckets
 from counterline.messages.actions import posted_event
 from counterline.messages.attachments import with_attachments
 from counterline.messages.posting import PostingOrder
@@ -63,6 +65,8 @@ class Services:
     link_titles: LinkTitles = field(init=False)
     jobs: JobRunner = field(init=False)
     uploads: Uploads = field(init=False)
+    hook_rates: TokenBuckets = field(init=False)  # incoming webhooks' posts, per hook
+    hook_posters: PosterCache = field(default_factory=PosterCache)
     _job_runner: asyncio.Task[None] | None = None
     _sweeper: asyncio.Task[None] | None = None
     _checkpointer: asyncio.Task[None] | None = None
@@ -93,6 +97,9 @@ class Services:
             self.posting_order.group,
             max_in_flight=self.settings.max_queued_writes,
             on_group=self.metrics.posts_per_commit.observe,
+        )
+        self.hook_rates = TokenBuckets(
+            self.settings.hook_posts_per_second, self.settings.hook_burst
         )
         self.access = AccessFollower(
             self.hub,
@@ -189,6 +196,7 @@ class Services:
 
     def _account_changed(self, user_id: int) -> None:
         self.identities.forget_user(user_id)
+        self.hook_posters.forget_user(user_id)
         self.directory.forget()
 
     def _presence_seen(self, seen: PresenceSeen) -> None:

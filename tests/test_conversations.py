@@ -13,6 +13,7 @@ from counterline.accounts.actions import get_branch_named, get_user_named, set_a
 from counterline.accounts.models import Role
 from counterline.people.actions import add_user
 from counterline.rooms.models import Room, RoomKind
+from counterline.rooms.schemas import RoomList
 from counterline.services import Services
 from tests.cast import CHENGBEI, Cast
 from tests.support.clients import Client, message_ids, open_stream, post
@@ -87,6 +88,26 @@ async def test_two_people_starting_the_same_conversation_at_once_get_one_room(
     ]
     assert len({answer.json()["id"] for answer in answers}) == 1
     assert await conversation_count(services) == 1
+
+
+async def test_the_room_list_is_the_documented_shape_to_the_last_field(login) -> None:
+    wang, zhang = await login("wangfang"), await login("zhangwei")
+    assert (await start(wang, ["lina"])).status_code == 201
+    assert (await start(wang, ["lina", "zhouqiang"], name="交接小组")).status_code == 201
+    opened = await zhang.http.post(
+        "/api/v1/rooms",
+        json={"name": "新资费答疑"},
+        headers={"X-CSRF-Token": zhang.csrf_token},
+    )
+    assert opened.status_code == 201, opened.text
+    answer = (await wang.http.get("/api/v1/rooms")).json()
+    # Built from rows as plain data (rooms.conversations.room_list_of): exactly the model.
+    assert RoomList.model_validate(answer).model_dump(mode="json") == answer
+    kinds = [room["kind"] for room in answer["rooms"]]
+    assert kinds == ["company", "branch", "conversation", "conversation"]
+    names = {room["name"] for room in answer["rooms"] if room["kind"] == "conversation"}
+    assert names == {"李娜", "交接小组"}
+    assert [room["name"] for room in answer["joinable"]] == ["新资费答疑"]
 
 
 async def test_group_conversations_are_new_each_time_and_named_by_their_members(login) -> None:

@@ -146,6 +146,36 @@ async def test_mentions_of_her_by_name_role_and_all_have_their_reasons(login, ca
     assert code not in [i["message"]["id"] for i in items]
 
 
+async def test_an_edit_that_adds_her_mention_puts_the_message_in_her_inbox(
+    login, cast: Cast
+) -> None:
+    zhao = await login("zhaomin")
+    room = cast.company_room_id
+    first = await post(zhao, room, "@王芳 请核对B1E-0D7", "inbox-edit-001")
+    forgot = await post(zhao, room, "新资费单今天张贴", "inbox-edit-002")
+    wang, li = await login("wangfang"), await login("lina")
+    assert [i["message"]["id"] for i in (await inbox(wang))["items"]] == [first]
+    assert [i["message"]["id"] for i in (await inbox(li))["items"]] == []
+    for message, body in (
+        (forgot, "@王芳 @lina 新资费单今天张贴"),
+        (first, "@王芳 请核对B1E-0D7（已更正）"),  # already hers: still one item
+        (forgot, "@所有人 @王芳 @lina 新资费单今天张贴"),  # @all by an edit reaches nobody new
+    ):
+        edited = await zhao.http.patch(
+            f"/api/v1/messages/{message}",
+            json={"body": body},
+            headers={"X-CSRF-Token": zhao.csrf_token},
+        )
+        assert edited.status_code == 200, edited.text
+    assert summary(await inbox(wang)) == [
+        (forgot, room, ["mention"], True),
+        (first, room, ["mention"], True),
+    ]
+    assert summary(await inbox(li)) == [(forgot, room, ["mention"], True)]
+    zhou = await login("zhouqiang")
+    assert (await inbox(zhou))["items"] == []
+
+
 async def test_nobody_sees_messages_of_rooms_they_are_not_in(
     login, services: Services, cast: Cast
 ) -> None:

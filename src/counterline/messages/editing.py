@@ -20,7 +20,7 @@ from counterline.audit.actions import record
 from counterline.db import Unit, utcnow
 from counterline.errors import Forbidden, NotFound
 from counterline.i18n import N_
-from counterline.messages import mentions, queries
+from counterline.messages import indexing, mentions, queries
 from counterline.messages.actions import Draft, check_body, message_out
 from counterline.messages.attachments import with_attachments
 from counterline.messages.events import MessageDeleted, MessageEdited
@@ -54,16 +54,17 @@ _DELETE = _Change(
 )
 
 
-async def _rendered(unit: Unit, editor: User, message: Message) -> tuple[str, list[Any]]:
-    """The edited text rendered as posting renders it, its @mentions resolved among the
-    room's members now. An edit notifies nobody new (no inbox rows), so an @all needs no
-    confirmation."""
+async def _render_and_address(unit: Unit, editor: User, message: Message) -> None:
+    """Render the edited text as posting renders it, its @mentions resolved among the
+    room's members now, and put it in the inbox of whoever it newly mentions. An edit
+    reaches nobody through @all (``mentions.deliver_edit``), so it needs no confirmation."""
     draft = Draft(editor, message.room_id, message.body, "", "", confirm_all=True)
     addressing = await mentions.load(unit.session, [draft])
     rendered = addressing.render(draft)
     if isinstance(rendered, Exception):
         raise rendered
-    return rendered
+    message.body_html, message.mentions = rendered
+    await mentions.deliver_edit(unit.session, addressing, message)
 
 
 async def edit_message(
@@ -79,11 +80,15 @@ async def edit_message(
         revision = _revision(message, _EDIT, editor, client_ip)
         unit.session.add(revision)
         message.body = body
-        message.body_html, message.mentions = await _rendered(unit, editor, message)
+        await _render_and_address(unit, editor, message)
         message.edited_at = revision.created_at
         await unit.session.flush()
         _audit(unit, message, revision, editor, client_ip)
         stored = await _stored(unit, message_id)
+        names = (attachment.name for attachment in stored.attachments)
+        await indexing.reindex_messages(
+            unit.session, [(message_id, message.room_id, indexing.searchable_text(body, names))]
+        )
         unit.emit(
             MessageEdited(room_id=message.room_id, message=_full(stored), revision_id=revision.id)
         )
@@ -100,6 +105,7 @@ async def delete_message(
     unit.session.add(revision)
     message.deleted_at, message.deleted_by_id = revision.created_at, editor.id
     await unit.session.flush()
+    await indexing.unindex_messages(unit.session, [message_id])
     _audit(unit, message, revision, editor, client_ip)
     stored = await _stored(unit, message_id)
     unit.emit(MessageDeleted(room_id=message.room_id, message=_full(stored)))

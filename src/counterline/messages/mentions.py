@@ -257,5 +257,31 @@ async def deliver(db: AsyncSession, addressing: Addressing, messages: Iterable[A
         await connection.execute(_ADDRESS, rows)
 
 
+async def deliver_edit(db: AsyncSession, addressing: Addressing, message: Any) -> None:
+    """Inbox rows for the people an edited message now mentions and didn't reach before
+    (the clerk forgot the @ and added it). Reaching everyone needs the confirmation only
+    posting asks for, so an @all added by an edit stays in the room; rows that exist stay
+    as they are, a removed mention doesn't take back what was delivered."""
+    reached = addressing.addressees(message.room_id, message.author_id, message.mentions or ())
+    wanted = {user: bits for user, bits in reached.items() if bits & ~Reason.all}
+    if not wanted:
+        return
+    existing = await db.scalars(
+        select(MessageAddressee.user_id).where(MessageAddressee.message_id == message.id)
+    )
+    for user_id in existing:
+        wanted.pop(user_id, None)
+    if wanted:
+        connection = await db.connection()
+        await connection.execute(
+            _ADDRESS,
+            [
+                {"user_id": user, "message_id": message.id, "room_id": message.room_id,
+                 "reasons": bits}
+                for user, bits in wanted.items()
+            ],
+        )
+
+
 def reasons_of(bits: int) -> list[str]:
     return [name for name in REASON_NAMES if bits & Reason[name]]

@@ -259,9 +259,6 @@ _BEFORE = _ForViewers.of(
     Message.room_id == bindparam("room_id"), Message.id < bindparam("before"), newest_first=True
 )
 _AFTER = _ForViewers.of(Message.room_id == bindparam("room_id"), Message.id > bindparam("after"))
-_SINCE = _ForViewers.of(
-    Message.room_id == bindparam("room_id"), Message.created_at >= bindparam("since")
-)
 _MISSED = _ForViewers.of(
     Message.id > bindparam("after"),
     Message.room_id.in_(
@@ -327,11 +324,24 @@ async def list_after(
     return await _fetch(db, _AFTER.to(staff), parameters)
 
 
+_FIRST_SINCE = (
+    select(Message.id)
+    .where(Message.room_id == bindparam("room_id"), Message.created_at >= bindparam("since"))
+    .order_by(Message.created_at, Message.id)
+    .limit(1)
+)
+
+
 async def list_since_time(
     db: AsyncSession, room_id: int, since: datetime, limit: int, *, staff: bool = False
 ) -> list[StoredMessage]:
-    parameters = {"room_id": room_id, "since": since, "limit": limit}
-    return await _fetch(db, _SINCE.to(staff), parameters)
+    """A room's messages from its first one at or after ``since`` on, in id order. That
+    first one is found on the (room, time) index; asking for "time >= since, by id" made
+    the database sort the rest of the room (150 ms in a room of 200,000, bench.search)."""
+    first = await db.scalar(_FIRST_SINCE, {"room_id": room_id, "since": since})
+    if first is None:
+        return []
+    return await list_after(db, room_id, first - 1, limit, staff=staff)
 
 
 async def list_missed(

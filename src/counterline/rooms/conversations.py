@@ -127,11 +127,18 @@ async def describe_members(
 
 def title_for(room: Room, members: Sequence[ConversationMemberOut], viewer_id: int | None) -> str:
     """What a viewer calls the conversation: the other person's name for a 1:1."""
-    if room.conversation_key is not None and viewer_id is not None:
-        others = [member for member in members if member.id != viewer_id]
+    people = [(member.id, member.display_name) for member in members]
+    return _title(room.name, room.conversation_key, people, viewer_id)
+
+
+def _title(
+    name: str, key: str | None, people: Sequence[tuple[int, str]], viewer_id: int | None
+) -> str:
+    if key is not None and viewer_id is not None:
+        others = [display_name for user_id, display_name in people if user_id != viewer_id]
         if len(others) == 1:
-            return others[0].display_name
-    return room.name
+            return others[0]
+    return name
 
 
 def conversation_out(
@@ -159,10 +166,52 @@ async def rooms_out(
     ]
 
 
-async def room_list_of(unit: Unit, rows: Sequence[Row[Any]], viewer_id: int) -> list[RoomOut]:
-    """The viewer's rooms (rows of ``queries.list_rooms_of``) as ``rooms_out`` shapes them,
-    each with the viewer's unread count, read position and mute."""
-    shown = await rooms_out(unit, rows, viewer_id)
-    for out, row in zip(shown, rows, strict=True):
-        out.unread, out.last_read_id, out.muted = row.unread, row.last_read_id, row.muted
+async def room_list_of(
+    unit: Unit, rows: Sequence[Row[Any]], viewer_id: int
+) -> list[dict[str, Any]]:
+    """The viewer's rooms (rows of ``queries.list_rooms_of``) in ``RoomOut``'s JSON shape,
+    as ``rooms_out`` titles them, each with the viewer's unread count, read position and
+    mute. Built as plain dicts from the rows' tuples, not as models: every tab asks for
+    this list, and for a clerk in 200 rooms and conversations the shaping would otherwise
+    cost more than the queries (bench.unread; tests/test_conversations.py holds the
+    answer to the model)."""
+    conversation_ids = [row.id for row in rows if row.kind == RoomKind.conversation]
+    members = await queries.list_conversation_members(unit.session, conversation_ids)
+    shown = []
+    for room_id, kind, name, visibility, branch_id, key, unread, last_read_id, muted in rows:
+        people = None
+        if kind == RoomKind.conversation:
+            people = [
+                {"id": user_id, "username": username, "display_name": display_name}
+                for _, user_id, username, display_name in members[room_id]
+            ]
+            name = _title(name, key, [(p["id"], p["display_name"]) for p in people], viewer_id)
+        shown.append(
+            {
+                "id": room_id,
+                "kind": kind,
+                "name": name,
+                "visibility": visibility,
+                "branch_id": branch_id,
+                "members": people,
+                "unread": unread,
+                "last_read_id": last_read_id,
+                "muted": muted,
+            }
+        )
     return shown
+
+
+def joinable_json(row: Room | Row[Any]) -> dict[str, Any]:
+    """A room in ``RoomOut``'s JSON shape, nothing of the viewer's in it."""
+    return {
+        "id": row.id,
+        "kind": row.kind,
+        "name": row.name,
+        "visibility": row.visibility,
+        "branch_id": row.branch_id,
+        "members": None,
+        "unread": 0,
+        "last_read_id": 0,
+        "muted": False,
+    }

@@ -10,7 +10,7 @@ from counterline.accounts.guards import Identified, role_guard
 from counterline.api_errors import BODY_ERRORS, error_responses
 from counterline.deps import ClientIp, ServicesDep
 from counterline.ids import Id
-from counterline.responses import json_of
+from counterline.responses import json_of_plain
 from counterline.rooms import actions, conversations, queries
 from counterline.rooms.schemas import (
     ConversationIn,
@@ -39,7 +39,9 @@ async def list_rooms(identity: Identified, services: ServicesDep) -> Response:
         rooms = await queries.list_rooms_of(unit.session, identity.user.id)
         joinable = await queries.list_joinable_rooms(unit.session, identity.user.id)
         shown = await conversations.room_list_of(unit, rooms, identity.user.id)
-    return json_of(RoomList(rooms=shown, joinable=[RoomOut.of(room) for room in joinable]))
+    return json_of_plain(
+        {"rooms": shown, "joinable": [conversations.joinable_json(room) for room in joinable]}
+    )
 
 
 @router.post("/rooms", status_code=201, responses=error_responses(*BODY_ERRORS, 401, 403, 409))

@@ -60,6 +60,17 @@ POLICIES: dict[tuple[str, str], Policy] = {
     ("PATCH", "/api/v1/messages/{message_id}"): IDENTIFIED,  # own or admin: in the action
     ("DELETE", "/api/v1/messages/{message_id}"): IDENTIFIED,  # own or admin: in the action
     ("GET", "/api/v1/messages/{message_id}/history"): Policy.STAFF,
+    ("GET", "/api/v1/rooms/{room_id}/export"): Policy.STAFF,  # members; admins any room
+    ("GET", "/api/v1/search"): IDENTIFIED,  # only rooms the caller is in: in the action
+    ("GET", "/api/v1/search/export"): Policy.STAFF,
+    ("GET", "/api/v1/search/terms"): Policy.TRAINER_OR_ADMIN,
+    ("POST", "/api/v1/search/terms"): Policy.TRAINER_OR_ADMIN,
+    ("DELETE", "/api/v1/search/terms/{term_id}"): Policy.TRAINER_OR_ADMIN,
+    ("GET", "/api/v1/audit"): Policy.ADMIN,
+    ("POST", "/api/v1/hooks"): Policy.ADMIN,
+    ("GET", "/api/v1/hooks"): Policy.ADMIN,
+    ("DELETE", "/api/v1/hooks/{hook_id}"): Policy.ADMIN,
+    ("POST", "/hooks/{token}"): PUBLIC,  # the secret in the path is the credential
     ("GET", "/api/v1/link-preview"): IDENTIFIED,
     ("GET", "/login"): PUBLIC,
     ("POST", "/login"): PUBLIC,
@@ -71,6 +82,8 @@ POLICIES: dict[tuple[str, str], Policy] = {
     ("GET", "/rooms/{room_id}"): IDENTIFIED,
     ("POST", "/rooms/{room_id}/join"): IDENTIFIED,
     ("GET", "/inbox"): IDENTIFIED,
+    ("GET", "/search"): IDENTIFIED,
+    ("GET", "/admin/audit"): Policy.ADMIN,
     ("GET", "/api/v1/docs"): PUBLIC,
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/metrics"): PUBLIC,  # as before: keep it off the public network at the proxy

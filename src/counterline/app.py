@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,9 +20,15 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from counterline import __version__
 from counterline.accounts.pages import router as accounts_pages
 from counterline.accounts.routes import router as accounts_router
+from counterline.admin.pages import router as admin_pages
+from counterline.admin.routes import router as admin_router
 from counterline.config import Settings
 from counterline.deps import guard_api_write, language_of_request
 from counterline.errors import TooManyRequests, UserError
+from counterline.exports.routes import router as exports_router
+from counterline.hooks.routes import HOOKS_PATH
+from counterline.hooks.routes import incoming as incoming_hooks
+from counterline.hooks.routes import router as hooks_router
 from counterline.i18n import current_language, gettext
 from counterline.inbox.pages import router as inbox_pages
 from counterline.inbox.routes import router as inbox_router
@@ -33,9 +40,13 @@ from counterline.ops.routes import router as ops_router
 from counterline.previews.routes import router as previews_router
 from counterline.rooms.pages import router as rooms_pages
 from counterline.rooms.routes import router as rooms_router
+from counterline.search import actions as search_actions
+from counterline.search.pages import router as search_pages
+from counterline.search.routes import router as search_router
 from counterline.security import SecurityHeaders
 from counterline.services import Services
 from counterline.streams.endpoint import StreamEndpoint
+from counterline.tasks import stop_task
 from counterline.unicode_guard import RefuseInvalidUnicode
 from counterline.uploads.receiving import FILE_TOO_LARGE, MULTIPART_OVERHEAD, megabytes
 from counterline.uploads.routes import router as uploads_router
@@ -53,9 +64,14 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await services.start()
+        async with services.reading() as unit:
+            await search_actions.load_dictionary(unit)
+        # Terms changed through another server reach this one within a minute.
+        dictionary = asyncio.create_task(search_actions.follow_dictionary(services.reading))
         try:
             yield
         finally:
+            await stop_task(dictionary)
             await services.stop()
 
     app = CounterlineApp(
@@ -76,9 +92,15 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     api.include_router(downloads_router)
     api.include_router(reading_router)
     api.include_router(inbox_router)
+    api.include_router(exports_router)
+    api.include_router(search_router)
+    api.include_router(admin_router)
+    api.include_router(hooks_router)
     app.include_router(api)
-    for pages in (accounts_pages, rooms_pages, inbox_pages, api_docs.router):
+    app.include_router(incoming_hooks)
+    for pages in (accounts_pages, rooms_pages, inbox_pages, search_pages, api_docs.router):
         app.include_router(pages)
+    app.include_router(admin_pages)
     app.include_router(ops_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     _install_error_handlers(app)
@@ -126,7 +148,8 @@ class LanguageFromRequest:
 
 
 def _wants_json(request: Request) -> bool:
-    return request.url.path.startswith(API_PREFIX)
+    """The API and the incoming webhooks answer errors in JSON; pages, with a page."""
+    return request.url.path.startswith((API_PREFIX, f"{HOOKS_PATH}/"))
 
 
 def _install_error_handlers(app: FastAPI) -> None:

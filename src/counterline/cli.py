@@ -15,7 +15,8 @@ from counterline.accounts import actions as accounts
 from counterline.accounts import queries as account_queries
 from counterline.accounts.models import Role
 from counterline.accounts.secrets import generate_password
-from counterline.bootstrap import ensure_first_admin
+from counterline.audit.verify import ChainReport, verify_chain
+from counterline.bootstrap import FirstAdmin, database_label, ensure_first_admin, require_set_up
 from counterline.branches.queries import list_branches
 from counterline.config import Settings, load_settings
 from counterline.db import Unit
@@ -26,6 +27,7 @@ from counterline.ops.backup import BackupError, back_up, copy_new_files
 from counterline.ops.backup import restore as restore_backup
 from counterline.people import actions as people
 from counterline.realtime.wire import uvicorn_options
+from counterline.search import actions as search_actions
 from counterline.services import Services
 
 T = TypeVar("T")
@@ -35,11 +37,28 @@ def _settings(ctx: click.Context) -> Settings:
     return load_settings(data_dir=ctx.obj.get("data_dir"))
 
 
-def _run(settings: Settings, work: Callable[[Services], Awaitable[T]]) -> T:
+def _run(
+    settings: Settings,
+    work: Callable[[Services], Awaitable[T]],
+    *,
+    creates: bool = False,
+    announce: bool = True,
+) -> T:
+    """Run ``work`` on the configured database, brought up to date. Only a command that
+    ``creates`` may set up a database that is not there; the others refuse it, so a command
+    run in the wrong folder says so instead of starting an empty installation. Unless told
+    not to (read-only commands), first says on stderr which database it works on."""
+    label = database_label(settings)
+    if announce:
+        click.echo(f"Database: {label}", err=True)
+
     async def main() -> T:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        if creates:
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
         services = Services.from_settings(settings)
         try:
+            if not creates:
+                await require_set_up(services.database, label)
             await upgrade(services.database)
             return await work(services)
         finally:
@@ -51,12 +70,37 @@ def _run(settings: Settings, work: Callable[[Services], Awaitable[T]]) -> T:
         raise click.ClickException(error.translated()) from error
 
 
-def _in_transaction(settings: Settings, work: Callable[[Unit], Awaitable[T]]) -> T:
+def _in_transaction(
+    settings: Settings, work: Callable[[Unit], Awaitable[T]], *, announce: bool = True
+) -> T:
     async def run(services: Services) -> T:
         async with services.transaction() as unit:
             return await work(unit)
 
-    return _run(settings, run)
+    return _run(settings, run, announce=announce)
+
+
+def _set_up(settings: Settings) -> None:
+    """Create or upgrade the database, and the administrator if no active one exists."""
+    _show_first_admin(_run(settings, ensure_first_admin, creates=True))
+
+
+def _show_first_admin(admin: FirstAdmin | None) -> None:
+    if admin is None:
+        return
+    if admin.password is None:
+        click.echo(
+            f"No active administrator, and the username {admin.username} is taken: make "
+            "someone an administrator with `counterline user set-role USERNAME admin`.",
+            err=True,
+        )
+        return
+    click.echo("=" * 60)
+    click.echo("No active administrator yet: created the administrator account")
+    click.echo(f"  username: {admin.username}")
+    click.echo(f"  one-time password: {admin.password}")
+    click.echo("You must choose a new password at first login.")
+    click.echo("=" * 60)
 
 
 @click.group()
@@ -102,14 +146,7 @@ def serve(
             "--workers > 1 needs PostgreSQL (COUNTERLINE_DATABASE_URL): the embedded SQLite "
             "database is served by one process."
         )
-    admin = _run(settings, ensure_first_admin)
-    if admin is not None:
-        click.echo("=" * 60)
-        click.echo("First start: created the administrator account")
-        click.echo(f"  username: {admin.username}")
-        click.echo(f"  one-time password: {admin.password}")
-        click.echo("You must choose a new password at first login.")
-        click.echo("=" * 60)
+    _set_up(settings)
     click.echo(
         f"Counterline on http://{settings.host}:{settings.port}  (data: {settings.data_dir})"
     )
@@ -127,13 +164,18 @@ def serve(
 
 @main.command()
 @click.pass_context
+def init(ctx: click.Context) -> None:
+    """Create the database (in the data directory, or at COUNTERLINE_DATABASE_URL) and the
+    administrator `admin`, printing its one-time password. Safe to run again."""
+    _set_up(_settings(ctx))
+    click.echo("Database is ready.")
+
+
+@main.command()
+@click.pass_context
 def migrate(ctx: click.Context) -> None:
-    """Apply database migrations."""
-
-    async def nothing(_: Services) -> None:
-        return None
-
-    _run(_settings(ctx), nothing)
+    """Apply database migrations (creating the database and the administrator if needed)."""
+    _set_up(_settings(ctx))
     click.echo("Database is up to date.")
 
 
@@ -155,7 +197,10 @@ def branch_add(ctx: click.Context, name: str) -> None:
 @click.pass_context
 def branch_list(ctx: click.Context) -> None:
     """List branches."""
-    for item in _in_transaction(_settings(ctx), lambda unit: list_branches(unit.session)):
+    branches = _in_transaction(
+        _settings(ctx), lambda unit: list_branches(unit.session), announce=False
+    )
+    for item in branches:
         click.echo(f"{item.id}\t{item.name}")
 
 
@@ -201,6 +246,35 @@ def user_add(
         click.echo(f"One-time password: {one_time}")
 
 
+@user.command("list")
+@click.option("--branch", "branch_name", default=None, help="Only the people of this branch.")
+@click.option(
+    "--role", type=click.Choice([r.value for r in Role]), default=None, help="Only this role."
+)
+@click.pass_context
+def user_list(ctx: click.Context, branch_name: str | None, role: str | None) -> None:
+    """List accounts, deactivated ones too: username, name, branch, role, active or
+    deactivated, last login (- if none is known)."""
+
+    async def work(unit: Unit) -> list[Any]:
+        home = await accounts.get_branch_named(unit, branch_name) if branch_name else None
+        return list(
+            await account_queries.list_accounts(
+                unit.session,
+                branch_id=home.id if home else None,
+                role=Role(role) if role else None,
+            )
+        )
+
+    for row in _in_transaction(_settings(ctx), work, announce=False):
+        state = "active" if row.active else "deactivated"
+        login = f"{row.last_login_at:%Y-%m-%d %H:%M}" if row.last_login_at else "-"
+        click.echo(
+            f"{row.username}\t{row.display_name}\t{row.branch_name}\t{row.role.value}"
+            f"\t{state}\t{login}"
+        )
+
+
 @user.command("move")
 @click.argument("username")
 @click.option("--branch", "branch_name", required=True)
@@ -231,7 +305,7 @@ def user_unlock(ctx: click.Context, username: str) -> None:
     click.echo(f"Unlocked {username} ({cleared} failed logins forgotten).")
 
 
-@user.command("role")
+@user.command("set-role")
 @click.argument("username")
 @click.argument("role", type=click.Choice([r.value for r in Role]))
 @click.pass_context
@@ -244,6 +318,34 @@ def user_role(ctx: click.Context, username: str, role: str) -> None:
 
     _in_transaction(_settings(ctx), work)
     click.echo(f"{username} is now {role}.")
+
+
+# `user role`, its name before `set-role`, keeps working in scripts.
+user.add_command(
+    click.Command(
+        "role",
+        callback=user_role.callback,
+        params=user_role.params,
+        help="Same as set-role.",
+        hidden=True,
+    )
+)
+
+
+@user.command("reset-password")
+@click.argument("username")
+@click.pass_context
+def user_reset_password(ctx: click.Context, username: str) -> None:
+    """Give USERNAME a one-time password, printed once, to replace at the next login; all
+    of their sessions end."""
+
+    async def work(unit: Unit) -> str:
+        target = await accounts.get_user_named(unit, username)
+        return await accounts.reset_password(unit, target, actor_id=None)
+
+    one_time = _in_transaction(_settings(ctx), work)
+    click.echo(f"Reset the password of {username}; their sessions are ended.")
+    click.echo(f"One-time password: {one_time}")
 
 
 @user.command("deactivate")
@@ -270,6 +372,51 @@ def _set_active(ctx: click.Context, username: str, *, active: bool) -> None:
         await accounts.set_active(unit, target, active, actor_id=None)
 
     _in_transaction(_settings(ctx), work)
+
+
+@main.group()
+def audit() -> None:
+    """The audit log."""
+
+
+@audit.command("verify")
+@click.option(
+    "--head", default=None, help="A head hash noted earlier: it must still be in the log."
+)
+@click.pass_context
+def audit_verify(ctx: click.Context, head: str | None) -> None:
+    """Check the audit log's hash chain from the first entry to the newest; exit 1 naming the
+    first broken entry if rows were changed, deleted or inserted in the database."""
+
+    async def work(services: Services) -> ChainReport:
+        async with services.reading() as unit:
+            return await verify_chain(unit.session, head=head)
+
+    report = _run(_settings(ctx), work, announce=False)
+    if report.broken is not None:
+        click.echo(
+            f"Audit log broken at entry #{report.broken.entry_id} "
+            f"({report.broken.problem}): {report.broken.explanation}.",
+            err=True,
+        )
+        ctx.exit(1)
+    head_entry = f"#{report.head_id}" if report.head_id is not None else "none"
+    click.echo(f"Audit log intact: {report.entries} entries.")
+    click.echo(f"Head: entry {head_entry}, hash {report.head_hash}")
+
+
+@main.group()
+def search() -> None:
+    """The search index."""
+
+
+@search.command("reindex")
+@click.pass_context
+def search_reindex(ctx: click.Context) -> None:
+    """Rebuild the search index of every message with the current dictionary of business
+    terms (after terms were added or removed; the index stays usable meanwhile)."""
+    indexed = _in_transaction(_settings(ctx), search_actions.reindex)
+    click.echo(f"Search index rebuilt: {indexed} messages.")
 
 
 @main.group()
@@ -302,7 +449,8 @@ def token_list(ctx: click.Context, username: str | None) -> None:
         owner = await accounts.get_user_named(unit, username) if username else None
         return list(await account_queries.list_tokens(unit.session, owner.id if owner else None))
 
-    for token_id, owner, label, created_at, last_used_at in _in_transaction(_settings(ctx), work):
+    tokens = _in_transaction(_settings(ctx), work, announce=False)
+    for token_id, owner, label, created_at, last_used_at in tokens:
         used = f"{last_used_at:%Y-%m-%d %H:%M}" if last_used_at else "-"
         click.echo(f"{token_id}\t{owner}\t{label or '-'}\t{created_at:%Y-%m-%d %H:%M}\t{used}")
 
@@ -343,6 +491,7 @@ def backup(ctx: click.Context, destination: Path) -> None:
 def restore(ctx: click.Context, source: Path, yes: bool) -> None:
     """Replace the SQLite database with the backup SOURCE. Stop the server first."""
     settings = _settings(ctx)
+    click.echo(f"Database: {database_label(settings)}", err=True)
     if not yes:
         click.confirm(
             f"Replace the database in {settings.data_dir} with {source}? The server must be "

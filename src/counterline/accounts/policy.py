@@ -49,6 +49,10 @@ SEES_CLIENT_IPS = Policy.STAFF
 ADDS_MEMBERS_TO_ANY_ROOM = Policy.ADMIN
 EDITS_ANY_MESSAGE = Policy.ADMIN
 SEES_MESSAGE_HISTORY = Policy.STAFF
+EXPORTS_RECORD = Policy.STAFF
+EXPORTS_ANY_ROOM = Policy.ADMIN
+EDITS_SEARCH_TERMS = Policy.TRAINER_OR_ADMIN
+VIEWS_AUDIT_LOG = Policy.ADMIN
 
 
 def creates_topic_rooms(role: Role) -> bool:
@@ -74,6 +78,28 @@ def edits_any_message(role: Role) -> bool:
 def sees_message_history(role: Role) -> bool:
     """Managers and administrators see every version of a message, and deleted messages."""
     return allows(SEES_MESSAGE_HISTORY, role)
+
+
+def exports_record(role: Role) -> bool:
+    """Managers and administrators export the record of a room they are in, or a search
+    result, with authors, branches, addresses and edits (each export is audited)."""
+    return allows(EXPORTS_RECORD, role)
+
+
+def exports_any_room(role: Role) -> bool:
+    """Administrators export any room, conversations included: the one way anyone outside
+    a conversation reads it, and it is audited."""
+    return allows(EXPORTS_ANY_ROOM, role)
+
+
+def edits_search_terms(role: Role) -> bool:
+    """Trainers and administrators edit the business terms search segments Chinese by."""
+    return allows(EDITS_SEARCH_TERMS, role)
+
+
+def views_audit_log(role: Role) -> bool:
+    """Administrators read the audit log."""
+    return allows(VIEWS_AUDIT_LOG, role)
 
 
 # Declaring a route's policy: the dependency that enforces it carries it, so a test can

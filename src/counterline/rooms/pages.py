@@ -8,6 +8,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
+from counterline.accounts import policy
 from counterline.accounts import queries as account_queries
 from counterline.accounts import views as account_views
 from counterline.accounts.actions import Identity
@@ -89,9 +90,9 @@ async def room_page(
         page = await list_messages(unit, user, room.id, zone=services.settings.zone)
         directory = await _directory_json(unit, services)
         me = await account_views.describe(unit, user, services.presence)
-    shown = next(out for out in shown_rooms if out.id == room.id)
+    shown = next(out for out in shown_rooms if out["id"] == room.id)
     boot = {
-        "room": shown.model_dump(mode="json"),
+        "room": shown,
         "member_count": member_count,
         "me": me.model_dump(mode="json"),
         # Desktop notifications (GET/PUT /api/v1/account/notifications); mentions of me:
@@ -102,6 +103,8 @@ async def room_page(
         "edit_window_seconds": services.settings.message_edit_minutes * 60,
         "edits_any_message": user.edits_any_message,
         "sees_message_history": user.sees_message_history,
+        # The "Export record" dialog (exports/, static/js/record_export.js).
+        "exports_record": policy.exports_record(user.role),
         "csrf_token": identity.csrf_token,
         "time_zone": services.settings.time_zone,
         "language": current_language.get(),
@@ -123,12 +126,14 @@ async def room_page(
             "identity": identity,
             "me": me,
             "room": shown,
-            "rooms": [out for out in shown_rooms if out.kind != RoomKind.conversation],
-            "conversations": [out for out in shown_rooms if out.kind == RoomKind.conversation],
+            "rooms": [out for out in shown_rooms if out["kind"] != RoomKind.conversation],
+            "conversations": [out for out in shown_rooms if out["kind"] == RoomKind.conversation],
             "member_count": member_count,
             "joinable": joinable,
             "boot_json": encode_for_page(boot),
             "directory_json": directory,
+            "exports_record": policy.exports_record(user.role),
+            "views_audit_log": policy.views_audit_log(user.role),
         },
     )
 

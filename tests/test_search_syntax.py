@@ -9,6 +9,7 @@ import pytest
 
 from counterline.errors import UserError
 from counterline.search.actions import snippet_html
+from counterline.search.queries import tsquery_value
 from counterline.search.syntax import ParsedQuery, parse
 from counterline.segmenter import index_terms, query_terms, query_words
 
@@ -108,3 +109,10 @@ def test_a_snippet_escapes_the_text_and_marks_only_the_matches() -> None:
     )
     assert snippet_html("Printer B1E-0D7 jam", ["b1e-0d7"]) == "Printer <mark>B1E-0D7</mark> jam"
     assert snippet_html("ＢＩＧ sale", ["big"]) == "<mark>ＢＩＧ</mark> sale"
+
+
+def test_a_long_word_may_be_found_by_its_own_term_or_by_all_its_pairs() -> None:
+    # PostgreSQL then estimates the word by its own frequency (queries.tsquery_value).
+    value = tsquery_value(["摄像", "像头", "b1e"], [("摄像头", ("摄像", "像头"))])
+    assert value == "('摄像头' | ('摄像' & '像头')) & 'b1e'"
+    assert tsquery_value(["it's", "a\\b"]) == "'it''s' & 'a\\\\b'"

@@ -109,6 +109,7 @@ class _Plan:
     checks: tuple[str, ...] = ()
     words: tuple[str, ...] = ()  # what results highlight, normalised
     whole: tuple[str, ...] = field(default=())  # the free words together (ranking)
+    long_words: tuple[queries.Word, ...] = ()  # (word, its pairs): queries.tsquery_value
 
 
 async def search(unit: Unit, viewer: User, query: SearchQuery) -> SearchPage:
@@ -150,12 +151,15 @@ async def _plan(unit: Unit, viewer: User, query: SearchQuery) -> _Plan:
     words: dict[str, None] = {}
     terms: dict[str, None] = {}
     checks: dict[str, None] = {}
+    long_words: dict[str, tuple[str, ...]] = {}
     for typed in parsed.words:
         for word in segmenter.query_words(typed):
             words[word.text] = None
             terms.update(dict.fromkeys(word.terms))
             if not word.exact:
                 checks[word.text] = None
+                if len(word.terms) > 1 and len(word.text) <= segmenter.MAX_TERM:
+                    long_words[word.text] = word.terms
     for typed in parsed.phrases:
         phrase = _flat(segmenter.normalise(typed))
         parts = segmenter.query_words(phrase)
@@ -168,7 +172,9 @@ async def _plan(unit: Unit, viewer: User, query: SearchQuery) -> _Plan:
     if (parsed.words or parsed.phrases) and not terms:
         scope = None  # only punctuation or symbols: no message is found by them
     whole = _whole_query(parsed)
-    return _Plan(scope, tuple(terms), tuple(checks), tuple(words), whole)
+    return _Plan(
+        scope, tuple(terms), tuple(checks), tuple(words), whole, tuple(long_words.items())
+    )
 
 
 def _whole_query(parsed: ParsedQuery) -> tuple[str, ...]:
@@ -272,14 +278,19 @@ async def _newest(
         return [], None
     if not plan.checks:
         ids = await queries.candidate_ids(
-            unit.session, plan.scope, plan.terms, below=below, limit=limit + 1
+            unit.session,
+            plan.scope,
+            plan.terms,
+            below=below,
+            limit=limit + 1,
+            words=plan.long_words,
         )
         return (ids[:limit], ids[limit - 1]) if len(ids) > limit else (ids, None)
     found: list[int] = []
     scanned, size = 0, 2 * limit + 1
     while True:
         batch = await queries.candidate_ids(
-            unit.session, plan.scope, plan.terms, below=below, limit=size
+            unit.session, plan.scope, plan.terms, below=below, limit=size, words=plan.long_words
         )
         scanned += len(batch)
         texts = await _texts(unit, batch)

@@ -24,6 +24,7 @@ SOURCE = Path(__file__).parent.parent / "src" / "counterline"
 PLUMBING = {
     "access_feed",
     "config",
+    "days",
     "db",
     "errors",
     "i18n",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date
 from zoneinfo import ZoneInfo
 
 from counterline.accounts import policy
@@ -17,6 +17,7 @@ from counterline.admin import queries
 from counterline.admin.queries import AuditFilters
 from counterline.admin.schemas import AuditActorOut, AuditEntryOut, AuditPage
 from counterline.audit.verify import ChainReport, verify_chain
+from counterline.days import start_of
 from counterline.db import Unit
 from counterline.errors import Forbidden, UserError
 from counterline.i18n import N_, gettext
@@ -90,14 +91,11 @@ class AuditQuery:
             action=self.action or None,
             actor=self.actor or None,
             target=self.target or None,
-            start=self._start_of(after),
-            end=self._start_of(before),
+            start=start_of(after, self.zone),
+            end=start_of(before, self.zone),
             before_id=self.before_id,
             limit=self.limit,
         )
-
-    def _start_of(self, day: date | None) -> datetime | None:
-        return datetime.combine(day, time(), self.zone) if day is not None else None
 
 
 def _day_of(value: str | None) -> date | None:

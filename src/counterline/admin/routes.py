@@ -13,6 +13,7 @@ from counterline.admin import actions
 from counterline.admin.actions import DEFAULT_LIMIT, MAX_LIMIT, ONLY_ADMINS, AuditQuery
 from counterline.admin.schemas import AuditPage
 from counterline.api_errors import error_responses
+from counterline.days import DayAfter, DayBefore
 from counterline.deps import ServicesDep
 from counterline.ids import Id
 from counterline.responses import json_of
@@ -38,18 +39,8 @@ def audit_query(
     target: Annotated[
         str | None, Query(max_length=128, description="Only this target, e.g. `user:5`.")
     ] = None,
-    after: Annotated[
-        str | None,
-        Query(
-            max_length=32, description="From the start of this day, YYYY-MM-DD (site time zone)."
-        ),
-    ] = None,
-    before: Annotated[
-        str | None,
-        Query(
-            max_length=32, description="Before the start of this day, YYYY-MM-DD (site time zone)."
-        ),
-    ] = None,
+    after: DayAfter = None,
+    before: DayBefore = None,
     before_id: Annotated[
         Id | None, Query(description="Older than this entry: `next_before_id` of the last page.")
     ] = None,

@@ -15,13 +15,14 @@ import re
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from counterline.accounts import policy
 from counterline.accounts.models import User
 from counterline.audit.actions import record
+from counterline.days import start_of
 from counterline.db import Unit, utcnow
 from counterline.errors import Forbidden, NotFound, UserError
 from counterline.exports import queries
@@ -96,10 +97,7 @@ class Days:
         return self
 
     def bounds(self, zone: ZoneInfo) -> tuple[datetime | None, datetime | None]:
-        def start_of(day: date | None) -> datetime | None:
-            return None if day is None else datetime.combine(day, time.min, tzinfo=zone)
-
-        return start_of(self.after), start_of(self.before)
+        return start_of(self.after, zone), start_of(self.before, zone)
 
     def as_filters(self) -> dict[str, str | None]:
         return {

@@ -22,7 +22,7 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -32,6 +32,7 @@ from counterline import segmenter
 from counterline.accounts import policy
 from counterline.accounts.models import User
 from counterline.audit.actions import record
+from counterline.days import start_of
 from counterline.db import Unit
 from counterline.errors import Forbidden, NotFound, UserError
 from counterline.i18n import N_
@@ -210,15 +211,11 @@ async def _scope(unit: Unit, viewer: User, query: SearchQuery, parsed: ParsedQue
         room_ids=rooms,
         author_ids=authors,
         branch_ids=branches,
-        start=_start_of(start, query.zone),
-        end=_start_of(end, query.zone),
+        start=start_of(start, query.zone),
+        end=start_of(end, query.zone),
         has=frozenset(has),
         mentioning=viewer.id if (query.mentions_me or parsed.mentions_me) else None,
     )
-
-
-def _start_of(day: date | None, zone: ZoneInfo) -> datetime | None:
-    return None if day is None else datetime.combine(day, time.min, tzinfo=zone)
 
 
 async def _authors(

@@ -10,6 +10,7 @@ from counterline.accounts import policy
 from counterline.accounts.actions import Identity
 from counterline.accounts.guards import Identified, role_guard
 from counterline.api_errors import BODY_ERRORS, error_responses
+from counterline.days import DayAfter, DayBefore
 from counterline.deps import ClientIp, ServicesDep
 from counterline.ids import Id
 from counterline.responses import json_of
@@ -42,18 +43,8 @@ def search_query(
     branch: Annotated[
         Id | None, Query(description="Only by authors of this branch (when they posted).")
     ] = None,
-    after: Annotated[
-        str | None,
-        Query(
-            max_length=32, description="From the start of this day, YYYY-MM-DD (site time zone)."
-        ),
-    ] = None,
-    before: Annotated[
-        str | None,
-        Query(
-            max_length=32, description="Before the start of this day, YYYY-MM-DD (site time zone)."
-        ),
-    ] = None,
+    after: DayAfter = None,
+    before: DayBefore = None,
     has: Annotated[
         str | None,
         Query(max_length=16, description="`picture` or `file`: with such an attachment."),

@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, expect, sync_playwright
 
 from counterline.deps import SESSION_COOKIE
 from tests.browser.seeding import open_session
@@ -136,6 +136,10 @@ class Tab:
     def send(self, text: str) -> None:
         self.composer.fill(text)
         self.composer.press("Enter")
+
+    def expect_all_sent(self) -> None:
+        """Every message this tab sent is confirmed by the server (rendered, not pending)."""
+        expect(self.page.locator("#messages > li.message.pending")).to_have_count(0)
 
     def message_bodies(self) -> list[str]:
         return [body.strip() for body in self.page.locator("#messages .body").all_inner_texts()]

@@ -121,6 +121,21 @@ async def test_mixed_chinese_and_code_queries_need_every_word(login, cast: Cast)
     assert await found(li, "窗口 客户") == by_text(ids, "b1e-0d8")
 
 
+async def test_traditional_and_simplified_forms_find_each_other(login, cast: Cast) -> None:
+    ids = await post_corpus(login, cast)
+    li = await login("lina")
+    hongkong = await post(li, cast.company_room_id, "請各營業廳覈對機頂盒資源編碼", "traditional")
+    # Traditional words find the simplified corpus, and simplified words the traditional post.
+    assert await found(li, "營業執照變更") == by_text(ids, "营业执照变更")
+    assert await found(li, "不動產登記") == by_text(ids, "不动产登记")
+    assert await found(li, "机顶盒") == [hongkong]
+    assert await found(li, "营业厅") == [hongkong, *by_text(ids, "营业厅")]
+    assert await found(li, '"资源编码"') == [hongkong]
+    # The snippet marks the words as they were written.
+    result = (await search(li, "资源编码"))["results"][0]
+    assert "<mark>資源編碼</mark>" in result["snippet_html"]
+
+
 async def test_an_exact_phrase_must_appear_as_written(login, cast: Cast) -> None:
     ids = await post_corpus(login, cast)
     li = await login("lina")

@@ -7,7 +7,8 @@ really contain the word: the pairs may occur apart). Words of three or more char
 the segmenter (rjieba, jieba's Rust port, chosen by measurement in bench/README.md) finds in
 the text, custom business terms included, are terms too, so a whole-word match can rank
 above a scattered one. Other runs (codes, English, numbers) are one term each, lowercased,
-and a code such as ``B1E-0D7`` also each of its parts (``b1e``, ``0d7``).
+and a code such as ``B1E-0D7`` also each of its parts (``b1e``, ``0d7``). Traditional characters
+are folded into simplified ones (OpenCC's character table), so ``資費`` finds ``资费`` and back.
 
 Every term is a run of letters and digits, or such runs joined by ``-_./``: the SQLite
 index's tokenizer (``message_search``) sees each as exactly one token.
@@ -20,6 +21,7 @@ import threading
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from importlib import resources
 from operator import add
 
 import rjieba
@@ -39,12 +41,27 @@ _PART = re.compile(f"{_WORD_CHAR}+")
 _RUN = re.compile(f"(?P<han>[{_HAN}]+)|(?P<code>{_CODE.pattern})")
 
 
+def _simplified_characters() -> dict[int, str]:
+    """Each traditional character and its (first) simplified form. Character by character,
+    one code point for one, so a position in the folded text is one in the original."""
+    table = resources.files("opencc") / "dictionary" / "TSCharacters.txt"
+    folds = {}
+    for line in table.read_text(encoding="utf-8").splitlines():
+        traditional, simplified = line.split("\t")
+        folds[ord(traditional)] = simplified.split(" ")[0]
+    return folds
+
+
+_SIMPLIFIED = _simplified_characters()
+
+
 def normalise(text: str) -> str:
     """The form both the index and the substring check see: full-width letters and digits
-    made plain (NFKC) and lowercased, so ``Ｂ１Ｅ`` and ``b1e`` are the same."""
+    made plain (NFKC), lowercased and traditional characters simplified, so ``Ｂ１Ｅ`` and
+    ``b1e`` are the same, and so are ``資費`` and ``资费``."""
     if not unicodedata.is_normalized("NFKC", text):  # the check is ~20 times cheaper
         text = unicodedata.normalize("NFKC", text)
-    return text.lower()
+    return text.lower().translate(_SIMPLIFIED)
 
 
 class _Dictionary:

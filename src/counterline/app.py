@@ -43,6 +43,7 @@ from counterline.rooms.routes import router as rooms_router
 from counterline.search import actions as search_actions
 from counterline.search.pages import router as search_pages
 from counterline.search.routes import router as search_router
+from counterline.search.term_pages import router as search_term_pages
 from counterline.security import SecurityHeaders
 from counterline.services import Services
 from counterline.streams.endpoint import StreamEndpoint
@@ -100,6 +101,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.include_router(incoming_hooks)
     for pages in (accounts_pages, rooms_pages, inbox_pages, search_pages, api_docs.router):
         app.include_router(pages)
+    app.include_router(search_term_pages)
     app.include_router(admin_pages)
     app.include_router(ops_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -516,7 +516,8 @@ async def add_term(unit: Unit, editor: User, term: str, client_ip: str) -> Searc
     return _term_out(added.id, term, editor.username, added.created_at)
 
 
-async def remove_term(unit: Unit, editor: User, term_id: int, client_ip: str) -> None:
+async def remove_term(unit: Unit, editor: User, term_id: int, client_ip: str) -> str:
+    """Remove a business term; the term removed."""
     _check_editor(editor)
     term = await unit.session.get(SearchTerm, term_id)
     if term is None:
@@ -531,6 +532,7 @@ async def remove_term(unit: Unit, editor: User, term_id: int, client_ip: str) ->
         client_ip=client_ip,
         term=term.term,
     )
+    return term.term
 
 
 def _check_editor(editor: User) -> None:

@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from counterline.accounts import views as account_views
 from counterline.accounts.guards import Identified
-from counterline.accounts.policy import exports_record
+from counterline.accounts.policy import edits_search_terms, exports_record
 from counterline.branches.queries import list_branches
 from counterline.deps import ServicesDep
 from counterline.i18n import current_language, gettext
@@ -67,6 +67,7 @@ async def search_page(request: Request, identity: Identified, services: Services
             "rooms": [room for room in rooms if room.kind != RoomKind.conversation],
             "conversations": [room for room in rooms if room.kind == RoomKind.conversation],
             "branches": branches,
+            "edits_terms": edits_search_terms(user.role),
             "boot_json": encode_for_page(boot),
         },
     )

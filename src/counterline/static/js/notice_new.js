@@ -1,0 +1,227 @@
+// The publishing form (templates/notices/new.html). Server contract: POST /api/v1/notices
+// {"title", "body", "audience": {"all", "branch_ids", "roles", "user_ids"}, "effective_at",
+// "due_at", "quiz": {"questions": [{"kind": "single"|"true_false", "prompt", "options",
+// "correct", "explanation"}], "pass_mark"} | null} → 201 {"id", "audience_size"}; then the
+// notice's compliance page opens. People are picked from GET /api/v1/users ({"users": [{"id",
+// "username", "display_name", "branch_name"...}]}).
+
+import { makeApi } from "./api.js";
+
+const boot = JSON.parse(document.getElementById("boot").textContent);
+const { strings } = boot;
+const api = makeApi(boot.csrf_token, strings.error);
+const form = document.getElementById("notice-form");
+const errorBox = document.getElementById("notice-error");
+const questionsList = document.getElementById("quiz-questions");
+const passLabel = document.getElementById("quiz-pass-label");
+const chosenList = document.getElementById("audience-chosen");
+const personInput = document.getElementById("audience-person");
+const peopleList = document.getElementById("audience-people");
+const chosen = new Map(); // user id → label
+let people = [];
+let questionCount = 0;
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function labelled(text, control) {
+  const label = el("label", "quiz-field");
+  label.append(text, " ", control);
+  return label;
+}
+
+function personLabel(user) {
+  return `${user.display_name} (${user.username}${user.branch_name ? ` · ${user.branch_name}` : ""})`;
+}
+
+async function loadPeople() {
+  try {
+    people = (await api.get("/users")).users;
+  } catch {
+    people = [];
+  }
+  for (const user of people) {
+    const option = document.createElement("option");
+    option.value = personLabel(user);
+    peopleList.append(option);
+  }
+}
+
+function renderChosen() {
+  chosenList.replaceChildren();
+  for (const [id, label] of chosen) {
+    const item = el("li", "notice-chip");
+    const remove = el("button", "notice-chip-remove", "×");
+    remove.type = "button";
+    remove.setAttribute("aria-label", `${strings.notice_remove} ${label}`);
+    remove.addEventListener("click", () => { chosen.delete(id); renderChosen(); });
+    item.append(label, " ", remove);
+    chosenList.append(item);
+  }
+}
+
+function addPerson() {
+  const typed = personInput.value.trim();
+  if (!typed) return;
+  const user = people.find((u) => personLabel(u) === typed || u.username === typed || u.display_name === typed);
+  if (!user) {
+    errorBox.textContent = strings.notice_no_person;
+    errorBox.hidden = false;
+    return;
+  }
+  errorBox.hidden = true;
+  chosen.set(user.id, personLabel(user));
+  personInput.value = "";
+  renderChosen();
+}
+
+function optionRow(list, name, index, text = "") {
+  const row = el("li", "quiz-option-row");
+  const correct = document.createElement("input");
+  correct.type = "radio";
+  correct.name = name;
+  correct.value = String(index);
+  correct.className = "quiz-correct";
+  correct.setAttribute("aria-label", strings.notice_mark_correct);
+  if (index === 0) correct.checked = true;
+  const input = document.createElement("input");
+  input.className = "quiz-option-text";
+  input.maxLength = 200;
+  input.value = text;
+  input.setAttribute("aria-label", `${strings.notice_option} ${index + 1}`);
+  row.append(correct, " ", input);
+  list.append(row);
+}
+
+function addQuestion() {
+  questionCount += 1;
+  const number = questionCount;
+  const item = el("li", "quiz-builder-question");
+  item.dataset.number = String(number);
+  const kind = document.createElement("select");
+  kind.className = "quiz-kind";
+  kind.append(new Option(strings.notice_single, "single"), new Option(strings.notice_true_false, "true_false"));
+  const prompt = document.createElement("input");
+  prompt.className = "quiz-prompt";
+  prompt.maxLength = 1000;
+  const options = el("ol", "quiz-options");
+  const name = `correct-${number}`;
+  for (let index = 0; index < 3; index += 1) optionRow(options, name, index);
+  const addOption = el("button", "quiz-add-option", strings.notice_add_option);
+  addOption.type = "button";
+  addOption.addEventListener("click", () => {
+    if (options.children.length < 6) optionRow(options, name, options.children.length);
+  });
+  const truth = el("div", "quiz-truth");
+  truth.hidden = true;
+  for (const [value, text] of [["0", strings.notice_true], ["1", strings.notice_false]]) {
+    const radio = document.createElement("input");
+    radio.type = "radio";
+    radio.name = `truth-${number}`;
+    radio.value = value;
+    if (value === "0") radio.checked = true;
+    const label = el("label");
+    label.append(radio, " ", text);
+    truth.append(label);
+  }
+  kind.addEventListener("change", () => {
+    const isTruth = kind.value === "true_false";
+    truth.hidden = !isTruth;
+    options.hidden = isTruth;
+    addOption.hidden = isTruth;
+  });
+  const explanation = document.createElement("textarea");
+  explanation.className = "quiz-explanation-input";
+  explanation.rows = 2;
+  explanation.maxLength = 2000;
+  const remove = el("button", "quiz-remove", strings.notice_remove_question);
+  remove.type = "button";
+  remove.addEventListener("click", () => { item.remove(); passLabel.hidden = !questionsList.children.length; });
+  item.append(
+    labelled(strings.notice_question_kind, kind),
+    labelled(strings.notice_question, prompt),
+    options, addOption, truth,
+    labelled(strings.notice_explanation, explanation),
+    remove,
+  );
+  questionsList.append(item);
+  passLabel.hidden = false;
+  prompt.focus();
+}
+
+function quiz() {
+  const items = Array.from(questionsList.children);
+  if (!items.length) return null;
+  const questions = items.map((item) => {
+    const kind = item.querySelector(".quiz-kind").value;
+    const question = {
+      kind,
+      prompt: item.querySelector(".quiz-prompt").value.trim(),
+      explanation: item.querySelector(".quiz-explanation-input").value.trim(),
+      options: [],
+      correct: 0,
+    };
+    if (kind === "true_false") {
+      question.correct = Number(item.querySelector(".quiz-truth input:checked").value);
+    } else {
+      const rows = Array.from(item.querySelectorAll(".quiz-option-row"))
+        .filter((row) => row.querySelector(".quiz-option-text").value.trim());
+      question.options = rows.map((row) => row.querySelector(".quiz-option-text").value.trim());
+      question.correct = Math.max(0, rows.findIndex((row) => row.querySelector(".quiz-correct").checked));
+    }
+    return question;
+  });
+  return { questions, pass_mark: Number(document.getElementById("quiz-pass").value) || 100 };
+}
+
+function isoOf(input) {
+  return input.value ? new Date(input.value).toISOString() : null;
+}
+
+async function publish(event) {
+  event.preventDefault();
+  errorBox.hidden = true;
+  const due = document.getElementById("notice-due");
+  if (!due.value) {
+    errorBox.textContent = strings.notice_need_due;
+    errorBox.hidden = false;
+    due.focus();
+    return;
+  }
+  const body = {
+    title: form.elements.title.value.trim(),
+    body: form.elements.body.value,
+    audience: {
+      all: document.getElementById("audience-all").checked,
+      branch_ids: Array.from(form.querySelectorAll("input[name=branch]:checked"), (i) => Number(i.value)),
+      roles: Array.from(form.querySelectorAll("input[name=role]:checked"), (i) => i.value),
+      user_ids: Array.from(chosen.keys()),
+    },
+    due_at: isoOf(due),
+    quiz: quiz(),
+  };
+  const effective = isoOf(document.getElementById("notice-effective"));
+  if (effective) body.effective_at = effective;
+  const button = document.getElementById("notice-publish");
+  button.disabled = true;
+  try {
+    const created = await api.post("/notices", body);
+    window.location.assign(`/notices/${created.id}/compliance`);
+  } catch (error) {
+    errorBox.textContent = error.message;
+    errorBox.hidden = false;
+    button.disabled = false;
+  }
+}
+
+document.getElementById("audience-person-add").addEventListener("click", addPerson);
+personInput.addEventListener("keydown", (event) => {
+  if (event.key === "Enter") { event.preventDefault(); addPerson(); }
+});
+document.getElementById("quiz-add").addEventListener("click", addQuestion);
+form.addEventListener("submit", publish);
+loadPeople();

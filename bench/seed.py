@@ -70,7 +70,11 @@ class Shape:
     conversations_per_branch: int = 0
 
     def key(self) -> str:
-        versions = sorted(p.name for p in (MIGRATIONS / "versions").glob("*.py"))
+        # By content: a migration still being written changes the template too.
+        versions = sorted(
+            (p.name, hashlib.sha256(p.read_bytes()).hexdigest()[:12])
+            for p in (MIGRATIONS / "versions").glob("*.py")
+        )
         source = (Path(__file__).read_bytes(), counterline.__version__, versions, SEED_VERSION)
         digest = hashlib.sha256(repr((asdict(self), source)).encode()).hexdigest()[:10]
         return f"b{self.branches}x{self.clerks}_h{self.history_messages}_{digest}"

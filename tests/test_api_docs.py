@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from html.parser import HTMLParser
 
@@ -72,6 +73,30 @@ async def test_api_reference_shows_parameters_descriptions_and_schema_names(serv
     schema = schema[: schema.index("</article>")]
     assert "<code>client_ip</code>" in schema
     assert "Only shown to managers and administrators." in schema
+
+
+async def test_every_operation_has_a_curl_example_with_a_token_and_its_required_body(
+    server,
+) -> None:
+    page = (await docs_page(server)).text
+    document = server.app.openapi()
+    operations = [
+        (m, p) for p, item in document["paths"].items() for m in item if m != "parameters"
+    ]
+    assert page.count('<pre class="curl"><code>curl') == len(operations)
+    post = page[page.index('id="post-api-v1-rooms-room-id-messages"') :]
+    post = html.unescape(post[: post.index("</article>")])
+    assert (
+        "curl -X POST -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' "
+        '-d \'{"body": "…", "client_id": "6b1e0f0a-3c9d-4f6e-9a51-1d2c3b4a5e6f"}\' '
+        '"$CL/api/v1/rooms/1/messages"'
+    ) in post
+    history = page[page.index('id="get-api-v1-rooms-room-id-messages"') :]
+    assert 'curl -H "Authorization: Bearer $TOKEN" "$CL/api/v1/rooms/1/messages"' in html.unescape(
+        history[: history.index("</article>")]
+    )
+    login = page[page.index('id="post-api-v1-session"') :]
+    assert "Bearer" not in login[: login.index("</article>")]
 
 
 async def test_api_reference_links_resolve_and_it_runs_no_scripts(server) -> None:

@@ -43,6 +43,9 @@ SCRIPTS = (
     "inbox",
     "search",
     "hooks",
+    "user_import",
+    "portal_checks",
+    "notices",
 )
 TIMEOUT = 110
 
@@ -254,6 +257,49 @@ def test_hooks_short_run_sustains_its_rate_limits_a_flood_and_stores_what_it_ack
     )
 
 
+def test_user_import_short_run_imports_every_user_while_the_room_loses_nothing(runs) -> None:
+    run = finished(runs, "user_import")
+    result = run.result("user_import")
+    assert result["users"] == result["created"] == 40
+    assert result["import_seconds"] > 0 and result["steps_during_import"] >= 1
+    for phase in ("baseline", "during_import"):
+        figures = result[phase]
+        assert figures["delivered"] == figures["expected"] == figures["latency"]["count"] > 0
+        assert (figures["lost"], figures["duplicated"], figures["unexpected"]) == (0, 0, 0)
+    assert run.printed("import").startswith("40 of 40 users in ")
+    p99 = result["during_import"]["latency"]["p99_ms"]
+    assert run.printed("during import @20/s: delivery").startswith(
+        f"p50 {result['during_import']['latency']['p50_ms']} ms, p99 {p99} ms"
+    )
+
+
+def test_portal_checks_short_run_bounds_a_round_by_the_deadline_not_the_hanging_systems(
+    runs,
+) -> None:
+    run = finished(runs, "portal_checks")
+    result = run.result("portal_checks")
+
+    def by_system(statuses: dict[str, int]) -> dict[str, int]:
+        """How many of each kind of system got each status; a fast system answering late on
+        this busy machine is fairly counted slow, never down."""
+        fast = statuses.pop("fast:up", 0) + statuses.pop("fast:slow", 0)
+        return {"fast, up or slow": fast, **statuses}
+
+    every = {"fast, up or slow": 85, "hang:down": 5, "slow:slow": 10}
+    assert by_system(result["bounded"]["statuses"]) == every
+    assert by_system(result["sequential"]["statuses"]) == every
+    assert by_system(result["without hanging"]["statuses"]) == {
+        "fast, up or slow": 85,
+        "slow:slow": 10,
+    }
+    assert result["bounded"]["concurrency"] == 10 and result["sequential"]["concurrency"] == 1
+    # Sequential: the 5 hanging systems wait out their 1 s deadline one after the other.
+    assert result["sequential"]["round_s"] >= 5 > 2 * result["bounded"]["round_s"]
+    assert run.printed("bounded (10 at a time)").startswith(
+        f"round {result['bounded']['round_s']:.2f} s; "
+    )
+
+
 def test_history_short_run_pages_fifty_messages_on_both_databases(runs) -> None:
     run = finished(runs, "history")
     result = run.result("history")
@@ -312,6 +358,27 @@ def test_inbox_short_run_pages_her_inbox_on_both_databases(runs) -> None:
         assert figures["count"]["unread"] == min(figures["unread"], 100)
     assert result["counterline"]["messages"] > result["baseline"]["messages"]
     assert run.printed("target first page p99 ≤ 10 ms").startswith(("met", "NOT met"))
+
+
+def test_notices_short_run_reaches_every_tab_and_records_every_acknowledgement(runs) -> None:
+    run = finished(runs, "notices")
+    result = run.result("notices")
+    assert result["people"] == result["audience_size"] == CLERKS
+    delivery, acks = result["delivery"], result["acknowledgements"]
+    assert delivery["reached"] == delivery["tabs"] == delivery["latency"]["count"] == CLERKS
+    assert (acks["sent"], acks["acknowledgements"], acks["done"], acks["errors"]) == (
+        CLERKS,
+        CLERKS,
+        CLERKS,
+        0,
+    )
+    for kind in ("compliance_before", "compliance_after", "baseline_rooms"):
+        assert result[kind]["count"] == 50 and result[kind]["status_errors"] == 0
+    assert result["compliance_before"]["branches"] == 5
+    assert run.printed("acknowledgements: recorded") == (
+        f"{CLERKS} acknowledgements, {CLERKS} people done"
+    )
+    assert run.printed("publish: every tab got it").startswith(f"{CLERKS} of {CLERKS} tabs;")
 
 
 def test_search_short_run_finds_what_like_finds_and_each_post_within_a_second(runs) -> None:

@@ -477,6 +477,24 @@ async def test_unlock_forgets_failed_logins_and_is_audited(
     assert entry.details["failures"] == 2
 
 
+async def test_token_create_with_a_scope_and_expiry_makes_a_token_held_to_them(
+    staff: Installation, start_server
+) -> None:
+    made = staff.run("token", "create", "wujing", "--label", "看板", "--scope", "read",
+                     "--expires-in-days", "7")  # fmt: skip
+    secret = succeeded(made).strip()
+    listed = succeeded(staff.run("token", "list", "wujing"))
+    assert re.search(r"^\d+\twujing\t看板\t.*\tread\t\d{4}-", listed, re.M), listed
+    refused = staff.run("token", "create", "wujing", "--scope", "admin")
+    assert refused.returncode != 0 and "admin" in refused.stderr
+    live = serve_on(start_server, staff)
+    bearer = {"Authorization": f"Bearer {secret}", "Accept-Language": "en"}
+    async with httpx.AsyncClient(base_url=live.url, headers=bearer) as http:
+        assert (await http.get("/api/v1/session")).status_code == 200
+        refused_write = await http.put("/api/v1/account/notifications", json={"level": "all"})
+        assert refused_write.status_code == 403
+
+
 async def test_token_list_and_revoke_and_the_revocation_is_audited(
     staff: Installation, start_server
 ) -> None:

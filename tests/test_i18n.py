@@ -218,8 +218,9 @@ async def test_a_users_own_language_setting_beats_the_browser_language(
         assert signed_in.status_code == 200
         page = await other_browser.get(room)
         assert html_lang(page) == "en"
+        # The API answers in the language the request asks for, not the user's setting.
         missing = await other_browser.get("/api/v1/rooms/999999/messages")
-        assert missing.json()["error"] == "Room not found, or you are not a member of it."
+        assert missing.json()["error"] == "房间不存在，或您不是该房间的成员。"
 
 
 async def test_language_switch_of_a_logged_in_user_needs_the_form_token(login, cast: Cast) -> None:
@@ -232,13 +233,13 @@ async def test_language_switch_of_a_logged_in_user_needs_the_form_token(login, c
     assert html_lang(page) == "zh-CN"
 
 
-async def test_api_errors_are_chinese_by_default_and_english_for_an_english_browser(
+async def test_api_errors_are_english_without_accept_language_and_chinese_when_asked(
     server,
 ) -> None:
-    chinese = await wrong_password(server.url)
-    assert chinese.json() == {"error": "用户名或密码错误。"}
-    english = await wrong_password(server.url, **{"Accept-Language": "en"})
+    english = await wrong_password(server.url)
     assert english.json() == {"error": "Wrong username or password."}
+    chinese = await wrong_password(server.url, **{"Accept-Language": "zh-CN"})
+    assert chinese.json() == {"error": "用户名或密码错误。"}
 
 
 async def test_error_messages_keep_their_values_in_the_translation(login, cast: Cast) -> None:

@@ -37,7 +37,7 @@ async def attempt(live: LiveServer, username: str, password: str, ip: str) -> ht
         return await http.post(
             "/api/v1/session",
             json={"username": username, "password": password},
-            headers={"X-Forwarded-For": ip},
+            headers={"X-Forwarded-For": ip, "Accept-Language": "zh-CN"},
         )
 
 

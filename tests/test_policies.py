@@ -35,6 +35,7 @@ POLICIES: dict[tuple[str, str], Policy] = {
     ("PUT", "/api/v1/session/password"): LOGGED_IN,
     ("GET", "/api/v1/users"): IDENTIFIED,
     ("GET", "/api/v1/account/tokens"): IDENTIFIED,
+    ("POST", "/api/v1/account/tokens"): IDENTIFIED,
     ("DELETE", "/api/v1/account/tokens/{token_id}"): IDENTIFIED,
     ("GET", "/api/v1/rooms"): IDENTIFIED,
     ("GET", "/api/v1/inbox"): IDENTIFIED,
@@ -67,16 +68,66 @@ POLICIES: dict[tuple[str, str], Policy] = {
     ("POST", "/api/v1/search/terms"): Policy.TRAINER_OR_ADMIN,
     ("DELETE", "/api/v1/search/terms/{term_id}"): Policy.TRAINER_OR_ADMIN,
     ("GET", "/api/v1/audit"): Policy.ADMIN,
+    ("GET", "/api/v1/admin/branches"): Policy.ADMIN,
+    ("POST", "/api/v1/admin/branches"): Policy.ADMIN,
+    ("PATCH", "/api/v1/admin/branches/{branch_id}"): Policy.ADMIN,
+    ("GET", "/api/v1/admin/rooms"): Policy.ADMIN,
+    ("POST", "/api/v1/admin/rooms"): Policy.ADMIN,
+    ("PATCH", "/api/v1/admin/rooms/{room_id}"): Policy.ADMIN,
+    ("GET", "/api/v1/admin/rooms/{room_id}/members"): Policy.ADMIN,
+    ("POST", "/api/v1/admin/rooms/{room_id}/members"): Policy.ADMIN,
+    ("DELETE", "/api/v1/admin/rooms/{room_id}/members/{user_id}"): Policy.ADMIN,
+    ("GET", "/api/v1/admin/settings"): Policy.ADMIN,
+    ("PUT", "/api/v1/admin/settings"): Policy.ADMIN,
     ("POST", "/api/v1/hooks"): Policy.ADMIN,
     ("GET", "/api/v1/hooks"): Policy.ADMIN,
     ("DELETE", "/api/v1/hooks/{hook_id}"): Policy.ADMIN,
+    ("GET", "/api/v1/admin/bots"): Policy.ADMIN,
+    ("POST", "/api/v1/admin/bots"): Policy.ADMIN,
+    ("DELETE", "/api/v1/admin/bots/{bot_id}"): Policy.ADMIN,
+    ("GET", "/api/v1/admin/outgoing-hooks"): Policy.ADMIN,
+    ("POST", "/api/v1/admin/outgoing-hooks"): Policy.ADMIN,
+    ("DELETE", "/api/v1/admin/outgoing-hooks/{hook_id}"): Policy.ADMIN,
+    ("GET", "/api/v1/admin/users"): Policy.ADMIN,
+    ("POST", "/api/v1/admin/users"): Policy.ADMIN,
+    ("PATCH", "/api/v1/admin/users/{user_id}"): Policy.ADMIN,
+    ("POST", "/api/v1/admin/users/{user_id}/deactivate"): Policy.ADMIN,
+    ("POST", "/api/v1/admin/users/{user_id}/reactivate"): Policy.ADMIN,
+    ("POST", "/api/v1/admin/users/{user_id}/password-reset"): Policy.ADMIN,
+    ("POST", "/api/v1/admin/users/{user_id}/unlock"): Policy.ADMIN,
+    ("GET", "/api/v1/admin/users/export.csv"): Policy.ADMIN,
+    ("POST", "/api/v1/admin/users/import/preview"): Policy.ADMIN,
+    ("POST", "/api/v1/admin/users/import"): Policy.ADMIN,
+    ("GET", "/api/v1/admin/users/import/{import_id}"): Policy.ADMIN,
+    ("GET", "/api/v1/admin/users/import/{import_id}/passwords.csv"): Policy.ADMIN,
     ("POST", "/hooks/{token}"): PUBLIC,  # the secret in the path is the credential
+    ("GET", "/api/v1/portal"): IDENTIFIED,
+    ("PUT", "/api/v1/portal/favourites"): IDENTIFIED,
+    ("POST", "/api/v1/portal/{entry_id}/opened"): IDENTIFIED,
+    ("GET", "/api/v1/admin/portal"): Policy.ADMIN,
+    ("POST", "/api/v1/admin/portal"): Policy.ADMIN,
+    ("PUT", "/api/v1/admin/portal/{entry_id}"): Policy.ADMIN,
+    ("DELETE", "/api/v1/admin/portal/{entry_id}"): Policy.ADMIN,
+    ("GET", "/portal/icons/{entry_id}"): IDENTIFIED,
+    ("GET", "/portal"): IDENTIFIED,
+    ("GET", "/admin/portal"): Policy.ADMIN,
+    ("POST", "/api/v1/notices"): Policy.PUBLISHER,  # managers: their branch, in the action
+    ("GET", "/api/v1/notices"): IDENTIFIED,
+    ("GET", "/api/v1/notices/{notice_id}"): IDENTIFIED,  # audience or overseers: in the action
+    ("POST", "/api/v1/notices/{notice_id}/acknowledgement"): IDENTIFIED,  # its audience
+    ("POST", "/api/v1/notices/{notice_id}/revisions"): Policy.PUBLISHER,  # author or admin
+    ("GET", "/api/v1/notices/{notice_id}/compliance"): Policy.PUBLISHER,  # managers: branch
+    ("GET", "/api/v1/notices/{notice_id}/compliance/export"): Policy.PUBLISHER,
+    ("POST", "/api/v1/notices/{notice_id}/reminders"): Policy.PUBLISHER,  # overdue only
     ("GET", "/api/v1/link-preview"): IDENTIFIED,
     ("GET", "/login"): PUBLIC,
     ("POST", "/login"): PUBLIC,
     ("POST", "/logout"): PUBLIC,
     ("GET", "/account/password"): LOGGED_IN,
     ("POST", "/account/password"): LOGGED_IN,
+    ("GET", "/account/tokens"): IDENTIFIED,
+    ("POST", "/account/tokens"): IDENTIFIED,
+    ("POST", "/account/tokens/{token_id}/revoke"): IDENTIFIED,
     ("POST", "/account/language"): PUBLIC,
     ("GET", "/"): PUBLIC,
     ("GET", "/rooms/{room_id}"): IDENTIFIED,
@@ -86,7 +137,25 @@ POLICIES: dict[tuple[str, str], Policy] = {
     ("GET", "/search/terms"): Policy.TRAINER_OR_ADMIN,
     ("POST", "/search/terms"): Policy.TRAINER_OR_ADMIN,
     ("POST", "/search/terms/{term_id}/remove"): Policy.TRAINER_OR_ADMIN,
+    ("GET", "/notices"): IDENTIFIED,
+    ("GET", "/notices/new"): Policy.PUBLISHER,
+    ("GET", "/notices/{notice_id}"): IDENTIFIED,  # audience or overseers: in the action
+    ("GET", "/notices/{notice_id}/compliance"): Policy.PUBLISHER,  # managers: their branch
     ("GET", "/admin/audit"): Policy.ADMIN,
+    ("GET", "/admin"): Policy.ADMIN,
+    ("GET", "/site/logo"): PUBLIC,  # the logo set in the console, shown on the login page
+    ("GET", "/admin/branches"): Policy.ADMIN,
+    ("POST", "/admin/branches"): Policy.ADMIN,
+    ("POST", "/admin/branches/{branch_id}"): Policy.ADMIN,
+    ("POST", "/admin/rooms"): Policy.ADMIN,
+    ("GET", "/admin/rooms/{room_id}"): Policy.ADMIN,
+    ("POST", "/admin/rooms/{room_id}"): Policy.ADMIN,
+    ("POST", "/admin/rooms/{room_id}/members"): Policy.ADMIN,
+    ("POST", "/admin/rooms/{room_id}/members/{user_id}/remove"): Policy.ADMIN,
+    ("GET", "/admin/settings"): Policy.ADMIN,
+    ("POST", "/admin/settings"): Policy.ADMIN,
+    ("GET", "/admin/users"): Policy.ADMIN,
+    ("GET", "/admin/users/import"): Policy.ADMIN,
     ("GET", "/api/v1/docs"): PUBLIC,
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/metrics"): PUBLIC,  # as before: keep it off the public network at the proxy
@@ -119,6 +188,21 @@ def test_every_route_declares_the_policy_listed_here(
     make_settings: Callable[..., Settings],
 ) -> None:
     assert declared_policies(create_app(make_settings())) == POLICIES
+
+
+def test_every_admin_console_route_is_for_administrators_only(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """Whatever is added under /admin or /api/v1/admin, clerks, trainers and managers get
+    403 from it (the test below calls each route as each of them)."""
+    declared = declared_policies(create_app(make_settings()))
+    console = {
+        route: policy
+        for route, policy in declared.items()
+        if route[1] == "/admin" or route[1].startswith(("/admin/", f"{API_PREFIX}/admin/"))
+    }
+    assert ("GET", "/admin/audit") in console
+    assert {route for route, policy in console.items() if policy != Policy.ADMIN} == set()
 
 
 def request_path(path: str, cast: Cast) -> str:

@@ -366,6 +366,7 @@ async def test_an_oversized_upload_stops_being_read_once_the_limit_is_passed(
             f"POST {UPLOADS} HTTP/1.1\r\nHost: {host}\r\n"
             f"Cookie: counterline_session={wang.session_cookie}\r\n"
             f"X-CSRF-Token: {wang.csrf_token}\r\n"
+            "Accept-Language: zh-CN\r\n"  # as the page's upload sends it
             f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
             "Transfer-Encoding: chunked\r\n\r\n"
         ).encode()

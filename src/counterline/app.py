@@ -20,11 +20,20 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from counterline import __version__
 from counterline.accounts.pages import router as accounts_pages
 from counterline.accounts.routes import router as accounts_router
+from counterline.accounts.token_pages import router as token_pages
+from counterline.admin.console import router as admin_console
+from counterline.admin.console_routes import router as admin_console_api
 from counterline.admin.pages import router as admin_pages
+from counterline.admin.places_pages import router as admin_places_pages
 from counterline.admin.routes import router as admin_router
+from counterline.admin.settings_pages import router as admin_settings_pages
+from counterline.admin.user_pages import router as admin_user_pages
+from counterline.admin.user_routes import router as admin_users_router
+from counterline.bots.routes import router as bots_router
 from counterline.config import Settings
 from counterline.deps import guard_api_write, language_of_request
 from counterline.errors import TooManyRequests, UserError
+from counterline.exports.notices import router as notice_exports_router
 from counterline.exports.routes import router as exports_router
 from counterline.hooks.routes import HOOKS_PATH
 from counterline.hooks.routes import incoming as incoming_hooks
@@ -36,7 +45,12 @@ from counterline.limits import TOO_LARGE, BodyLimit, RequestLimits
 from counterline.messages.downloads import router as downloads_router
 from counterline.messages.reading_routes import router as reading_router
 from counterline.messages.routes import router as messages_router
+from counterline.notices.pages import router as notices_pages
+from counterline.notices.routes import router as notices_router
 from counterline.ops.routes import router as ops_router
+from counterline.portal.pages import router as portal_pages
+from counterline.portal.routes import icons as portal_icons
+from counterline.portal.routes import router as portal_router
 from counterline.previews.routes import router as previews_router
 from counterline.rooms.pages import router as rooms_pages
 from counterline.rooms.routes import router as rooms_router
@@ -79,7 +93,11 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         title="Counterline API",
         version=__version__,
         description="The JSON API of Counterline (窗口业务交流平台). Authenticate with the "
-        "session cookie (browsers) or `Authorization: Bearer <token>` (programs).",
+        "session cookie (browsers) or `Authorization: Bearer <token>` (programs: a scoped API "
+        "token). Errors are in the language of `Accept-Language` (English without it). The "
+        "examples are `curl` commands with the site's address in `$CL` and a token in "
+        "`$TOKEN`; a post's `client_id` is a UUID made once per message and reused for its "
+        "retries (the same id is the same message).",
         openapi_url=f"{API_PREFIX}/openapi.json",
         docs_url=None,
         redoc_url=None,
@@ -96,13 +114,27 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     api.include_router(exports_router)
     api.include_router(search_router)
     api.include_router(admin_router)
+    api.include_router(admin_console_api)
+    api.include_router(admin_users_router)
     api.include_router(hooks_router)
+    api.include_router(bots_router)
+    api.include_router(notices_router)
+    api.include_router(notice_exports_router)
+    api.include_router(portal_router)
     app.include_router(api)
     app.include_router(incoming_hooks)
     for pages in (accounts_pages, rooms_pages, inbox_pages, search_pages, api_docs.router):
         app.include_router(pages)
+    app.include_router(admin_console)
+    app.include_router(admin_places_pages)
+    app.include_router(admin_settings_pages)
     app.include_router(search_term_pages)
     app.include_router(admin_pages)
+    app.include_router(token_pages)
+    app.include_router(notices_pages)
+    app.include_router(portal_pages)
+    app.include_router(portal_icons)
+    app.include_router(admin_user_pages)
     app.include_router(ops_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     _install_error_handlers(app)
@@ -112,18 +144,17 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         RequestLimits,
         max_bytes=settings.max_request_body_bytes,
         seconds=settings.request_body_timeout_seconds,
-        larger={f"{API_PREFIX}/uploads": _upload_limit(settings)},
+        larger={f"{API_PREFIX}/uploads": lambda: _upload_limit(services.site.max_upload_bytes)},
     )
     app.add_middleware(LanguageFromRequest)
     app.add_middleware(SecurityHeaders, hsts=settings.secure_cookies)
     return app
 
 
-def _upload_limit(settings: Settings) -> BodyLimit:
+def _upload_limit(max_bytes: int) -> BodyLimit:
     """The upload route's body: the file and its multipart framing. The route counts the
-    file's own bytes against ``max_upload_bytes``; this refuses a body declared larger at
-    once."""
-    max_bytes = settings.max_upload_bytes
+    file's own bytes against ``max_bytes`` (the console's limit, else the config file's);
+    this refuses a body declared larger at once."""
     return BodyLimit(max_bytes + MULTIPART_OVERHEAD, FILE_TOO_LARGE, {"max": megabytes(max_bytes)})
 
 

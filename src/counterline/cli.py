@@ -427,13 +427,31 @@ def token() -> None:
 @token.command("create")
 @click.argument("username")
 @click.option("--label", default="", help="What the token is for (shown by `token list`).")
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    type=click.Choice(["read", "post", "admin"]),
+    help="What it may do (repeat; default: every scope of the user's role).",
+)
+@click.option(
+    "--expires-in-days", type=click.IntRange(1, 3650), default=None, help="Default: never."
+)
 @click.pass_context
-def token_create(ctx: click.Context, username: str, label: str) -> None:
+def token_create(
+    ctx: click.Context,
+    username: str,
+    label: str,
+    scopes: tuple[str, ...],
+    expires_in_days: int | None,
+) -> None:
     """Print a new API token for USERNAME (send it as `Authorization: Bearer <token>`)."""
 
     async def work(unit: Unit) -> str:
         owner = await accounts.get_user_named(unit, username)
-        secret, _ = await accounts.create_api_token(unit, owner, label=label)
+        secret, _ = await accounts.create_api_token(
+            unit, owner, label=label, scopes=scopes or None, expires_in_days=expires_in_days
+        )
         return secret
 
     click.echo(_in_transaction(_settings(ctx), work))
@@ -443,16 +461,21 @@ def token_create(ctx: click.Context, username: str, label: str) -> None:
 @click.argument("username", required=False)
 @click.pass_context
 def token_list(ctx: click.Context, username: str | None) -> None:
-    """List API tokens (of USERNAME, or everyone's): id, owner, label, created, last used."""
+    """List API tokens (of USERNAME, or everyone's): id, owner, label, created, last used,
+    scopes, expiry."""
 
     async def work(unit: Unit) -> list[Any]:
         owner = await accounts.get_user_named(unit, username) if username else None
         return list(await account_queries.list_tokens(unit.session, owner.id if owner else None))
 
     tokens = _in_transaction(_settings(ctx), work, announce=False)
-    for token_id, owner, label, created_at, last_used_at in tokens:
+    for token_id, owner, label, created_at, last_used_at, scopes, expires_at in tokens:
         used = f"{last_used_at:%Y-%m-%d %H:%M}" if last_used_at else "-"
-        click.echo(f"{token_id}\t{owner}\t{label or '-'}\t{created_at:%Y-%m-%d %H:%M}\t{used}")
+        expires = f"{expires_at:%Y-%m-%d %H:%M}" if expires_at else "-"
+        click.echo(
+            f"{token_id}\t{owner}\t{label or '-'}\t{created_at:%Y-%m-%d %H:%M}\t{used}"
+            f"\t{scopes.replace(' ', ',')}\t{expires}"
+        )
 
 
 @token.command("revoke")

@@ -67,6 +67,15 @@ class Settings(BaseSettings):
     # up to hook_burst; beyond that it is answered 429 with Retry-After. Per process.
     hook_posts_per_second: float = Field(default=10.0, gt=0)
     hook_burst: int = Field(default=20, ge=1)
+    # Automatic notice reminders (notices/tasks.py) to everyone not done yet, this many hours
+    # before and after a notice's due date; 0 turns one off.
+    notice_remind_hours_before: float = Field(default=24.0, ge=0, le=24 * 365)
+    notice_remind_hours_after: float = Field(default=24.0, ge=0, le=24 * 365)
+    # The portal (portal/) checks each active web system's address this often, waiting at
+    # most portal_check_timeout_seconds for an answer; slower than portal_slow_ms: "slow".
+    portal_check_seconds: float = Field(default=300.0, gt=0)
+    portal_check_timeout_seconds: float = Field(default=3.0, gt=0, le=60)
+    portal_slow_ms: int = Field(default=1500, ge=1)
     # Extra modules whose `jobs` (a JobSet) the runner also runs: plug-ins, test kinds.
     task_modules: Annotated[list[str], NoDecode] = Field(default_factory=list)
 

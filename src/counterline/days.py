@@ -16,9 +16,7 @@ DayAfter = Annotated[
 ]
 DayBefore = Annotated[
     str | None,
-    Query(
-        max_length=32, description="Before the start of this day, YYYY-MM-DD (site time zone)."
-    ),
+    Query(max_length=32, description="Before the start of this day, YYYY-MM-DD (site time zone)."),
 ]
 
 

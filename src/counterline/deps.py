@@ -18,6 +18,7 @@ from counterline.accounts.actions import (
     session_needs_touch,
     touch_session,
 )
+from counterline.accounts.policy import scope_needed
 from counterline.accounts.secrets import token_hash
 from counterline.errors import Forbidden
 from counterline.i18n import N_, current_language, pick_language
@@ -56,18 +57,25 @@ def bearer_token(connection: HTTPConnection) -> str | None:
 
 
 async def find_identity(connection: HTTPConnection) -> Identity | None:
-    """Who is calling: a bearer token, else the session cookie. Sets the UI language."""
+    """Who is calling: a bearer token, else the session cookie. Sets the UI language of
+    pages (the API answers in the language of Accept-Language).
+
+    A token is held to its scopes here, for every route and the stream at once: the scope
+    a request needs follows from its method and path (``policy.scope_needed``)."""
     if hasattr(connection.state, "identity"):
         return connection.state.identity
     services = services_of(connection)
     identity = await _verified_identity(
         services, bearer_token(connection), connection.cookies.get(SESSION_COOKIE)
     )
+    if identity is not None and identity.token is not None:
+        method = connection.scope.get("method", "GET")  # a WebSocket handshake is a GET
+        identity.check_scope(scope_needed(method, connection.url.path))
     if identity is not None and session_needs_touch(identity):
         async with services.transaction() as unit:
             await touch_session(unit, identity)
     connection.state.identity = identity
-    if identity is not None:
+    if identity is not None and not is_api_request(connection):
         current_language.set(
             pick_language(identity.user.language, "", language_of_request(connection))
         )
@@ -98,12 +106,28 @@ async def _verified_identity(
     return identity
 
 
+API_PATHS = ("/api/v1/", "/hooks/")
+API_PAGES = frozenset({"/api/v1/docs"})  # the API reference is a page, in the reader's language
+
+
+def is_api_request(connection: HTTPConnection) -> bool:
+    """An HTTP request to the JSON API or an incoming webhook (not a page, not the stream)."""
+    if connection.scope["type"] != "http":
+        return False
+    path = connection.url.path
+    return path.startswith(API_PATHS) and path not in API_PAGES
+
+
 def language_of_request(connection: HTTPConnection) -> str:
-    settings = services_of(connection).settings
+    """Pages: the language cookie, else Accept-Language, else the site's default. The
+    API: Accept-Language, else English (a program gets one language, whoever it acts
+    as; the site's own pages send their page's language)."""
+    if is_api_request(connection):
+        return pick_language(None, connection.headers.get("accept-language", ""), "en")
     return pick_language(
         connection.cookies.get(LANGUAGE_COOKIE),
         connection.headers.get("accept-language", ""),
-        settings.default_language,
+        services_of(connection).site.default_language,  # the console's, else the file's
     )
 
 

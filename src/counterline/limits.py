@@ -2,7 +2,8 @@
 
 A body larger than ``max_bytes`` is refused with 413 (at once when its Content-Length
 says so, else as soon as that much has arrived); a path listed in ``larger`` (uploads) has
-its own limit and refusal; a client that stops sending halfway
+its own limit and refusal (or a function giving it: a limit that may change while the
+server runs); a client that stops sending halfway
 through gets 408 after ``seconds`` instead of holding its request open. Slow request
 *headers* are the front proxy's to cut (docs/security.md, nginx).
 """
@@ -44,7 +45,7 @@ class RequestLimits:
         *,
         max_bytes: int,
         seconds: float,
-        larger: Mapping[str, BodyLimit] | None = None,
+        larger: Mapping[str, BodyLimit | Callable[[], BodyLimit]] | None = None,
     ) -> None:
         self.app = app
         self.max_bytes = max_bytes
@@ -56,6 +57,8 @@ class RequestLimits:
             await self.app(scope, receive, send)
             return
         limit = self.larger.get(scope["path"]) if self.larger else None
+        if callable(limit):
+            limit = limit()
         max_bytes = self.max_bytes if limit is None else limit.max_bytes
         if self._declared_length(scope) > max_bytes:
             message = gettext(TOO_LARGE) if limit is None else limit.refusal().translated()

@@ -2,14 +2,31 @@
 
 from counterline.access_feed import AccessChange
 from counterline.accounts.models import ApiToken, KnownAddress, LoginAttempt, Session, User
+from counterline.admin.user_models import UserImport
 from counterline.audit.models import AuditEntry
+from counterline.bots.models import Bot, OutgoingHook, OutgoingHookAuthor
 from counterline.branches.models import Branch
 from counterline.db import Base
 from counterline.hooks.models import IncomingHook, IncomingHookAuthor
 from counterline.jobs.models import Job
 from counterline.messages.models import Message, MessageAttachment, MessageRevision
+from counterline.notices.models import (
+    Notice,
+    NoticeAcknowledgement,
+    NoticeAttempt,
+    NoticeQuestion,
+    NoticeRecipient,
+    NoticeRevision,
+)
+from counterline.portal.models import (
+    PortalEntry,
+    PortalEntryBranch,
+    PortalEntryRole,
+    PortalUserEntry,
+)
 from counterline.rooms.models import Membership, Room
 from counterline.search.models import SearchTerm
+from counterline.site.models import SiteSetting
 from counterline.uploads.models import Upload
 
 __all__ = [
@@ -17,6 +34,7 @@ __all__ = [
     "ApiToken",
     "AuditEntry",
     "Base",
+    "Bot",
     "Branch",
     "IncomingHook",
     "IncomingHookAuthor",
@@ -27,9 +45,23 @@ __all__ = [
     "Message",
     "MessageAttachment",
     "MessageRevision",
+    "Notice",
+    "NoticeAcknowledgement",
+    "NoticeAttempt",
+    "NoticeQuestion",
+    "NoticeRecipient",
+    "NoticeRevision",
+    "OutgoingHook",
+    "OutgoingHookAuthor",
+    "PortalEntry",
+    "PortalEntryBranch",
+    "PortalEntryRole",
+    "PortalUserEntry",
     "Room",
     "SearchTerm",
     "Session",
+    "SiteSetting",
     "Upload",
     "User",
+    "UserImport",
 ]

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from counterline.accounts.cache import DirectoryCache, IdentityCache
 from counterline.accounts.events import ForgetAccount
+from counterline.bots.tasks import OutgoingCalls
 from counterline.config import Settings
 from counterline.db import Database, Unit, create_engine, unit_of_work
 from counterline.hooks.cache import PosterCache
@@ -22,10 +23,13 @@ from counterline.jobs.runner import JobRunner
 from counterline.limits import TokenBuckets
 from counterline.messages.actions import posted_event
 from counterline.messages.attachments import with_attachments
+from counterline.messages.events import MessagePosted
 from counterline.messages.posting import PostingOrder
 from counterline.messages.queries import list_after_anywhere
 from counterline.messages.writer import PostWriter
+from counterline.notices import tasks as notice_tasks
 from counterline.ops.metrics import Metrics
+from counterline.portal.tasks import PortalChecks
 from counterline.presence.events import PresenceSeen
 from counterline.presence.recording import PresenceRecorder, batch_pace
 from counterline.presence.registry import LocalRegistry, PresenceRegistry, RedisRegistry
@@ -34,6 +38,8 @@ from counterline.previews.titles import HostList, LinkTitles
 from counterline.realtime.broker import Broker, make_broker
 from counterline.realtime.events import Envelope, Event
 from counterline.realtime.hub import Hub
+from counterline.site import tasks as site_tasks
+from counterline.site.values import SiteSettings
 from counterline.sqlite_inline import WalCheckpointer
 from counterline.streams import tasks as stream_tasks
 from counterline.streams.follower import AccessFollower
@@ -44,7 +50,7 @@ from counterline.uploads.actions import Uploads
 from counterline.uploads.storage import make_blob_store
 
 # Each capability's durable jobs (its tasks.py), run by every process's JobRunner.
-TASKS = (job_tasks.jobs, stream_tasks.jobs)
+TASKS = (job_tasks.jobs, stream_tasks.jobs, site_tasks.jobs, notice_tasks.jobs)
 
 
 @dataclass
@@ -67,16 +73,21 @@ class Services:
     uploads: Uploads = field(init=False)
     hook_rates: TokenBuckets = field(init=False)  # incoming webhooks' posts, per hook
     hook_posters: PosterCache = field(default_factory=PosterCache)
+    outgoing_hooks: OutgoingCalls = field(init=False)  # outgoing webhooks' calls (bots.tasks)
+    portal_checks: PortalChecks = field(init=False)  # the portal's status checks
+    site: SiteSettings = field(init=False)  # the console's settings over the config file
     _job_runner: asyncio.Task[None] | None = None
     _sweeper: asyncio.Task[None] | None = None
     _checkpointer: asyncio.Task[None] | None = None
     _follower: asyncio.Task[None] | None = None
+    _site_follower: asyncio.Task[None] | None = None
     _sqlite_writer: contextlib.AbstractAsyncContextManager[object] = field(init=False)
 
     def __post_init__(self) -> None:
         self._sqlite_writer = (
             asyncio.Lock() if self.settings.is_sqlite else contextlib.nullcontext()
         )
+        self.site = SiteSettings(self.settings)
         self.link_titles = LinkTitles(HostList(self.settings.link_preview_hosts))
         self.broker = make_broker(self.hub, self.settings.redis_url, self._messages_since)
         registry: PresenceRegistry = (
@@ -107,8 +118,18 @@ class Services:
             on_changed=self._account_changed,
             poll_seconds=self.settings.access_poll_seconds,
         )
-        kinds = combine([*TASKS, *load_task_modules(self.settings.task_modules)])
+        self.portal_checks = PortalChecks(self.settings, self.reading, self.transaction)
+        self.outgoing_hooks = OutgoingCalls(self.reading, self.transaction, self.writer.post)
+        kinds = combine(
+            [
+                *TASKS,
+                self.portal_checks.jobs,
+                self.outgoing_hooks.jobs,
+                *load_task_modules(self.settings.task_modules),
+            ]
+        )
         self.jobs = JobRunner(kinds, self.reading, self.transaction, self.settings)
+        self.committed.subscribe_in_transaction(MessagePosted, self.outgoing_hooks.enqueue_for)
         self.hub.on(PresenceSeen, self._presence_seen)
         self.hub.on(ForgetAccount, lambda forget: self._account_changed(forget.user_id))
         self.recorder = PresenceRecorder(registry, self.transaction)
@@ -133,6 +154,9 @@ class Services:
         await self.access.start_at_end()
         self._follower = asyncio.create_task(self.access.run())
         await self.jobs.schedule_recurring()
+        async with self.reading() as unit:
+            await self.site.load(unit)
+        self._site_follower = asyncio.create_task(self.site.follow(self.reading))
         self._job_runner = asyncio.create_task(self.jobs.run())
         self._sweeper = asyncio.create_task(
             sweep_idle_connections(self.hub, self.settings.heartbeat_timeout_seconds)
@@ -143,8 +167,10 @@ class Services:
 
     async def stop(self) -> None:
         await self.writer.stop()
-        for task in (self._job_runner, self._sweeper, self._checkpointer, self._follower):
+        tasks = (self._job_runner, self._sweeper, self._checkpointer, self._follower)
+        for task in (*tasks, self._site_follower):
             await stop_task(task)
+        await self.portal_checks.stop()
         for connection in self.hub.connections():
             connection.close(1001)
         await self.presence.stop()
@@ -168,6 +194,7 @@ class Services:
             unit_of_work(self.database, write=True, connection=connection) as unit,
         ):
             yield unit
+            await self.committed.before_commit(unit)  # in-transaction subscribers
         self.metrics.db_write.observe(time.perf_counter() - started)
         await self.publish(unit.events)
         await self.committed.notify(unit.events)

@@ -203,9 +203,11 @@ def test_badges_and_title_count_live_and_the_divider_marks_the_first_unread(
     expect(wang.page).not_to_have_title(re.compile(r"^\("))
 
     wang.goto("/inbox")
-    expect(wang.page.locator("#inbox-status")).to_have_text(wang.page.evaluate(
-        "JSON.parse(document.getElementById('boot').textContent).strings.inbox_empty"
-    ))
+    expect(wang.page.locator("#inbox-status")).to_have_text(
+        wang.page.evaluate(
+            "JSON.parse(document.getElementById('boot').textContent).strings.inbox_empty"
+        )
+    )
     assert wang.horizontal_overflow() <= 0
     wang.screenshot("inbox-phone.png")
 

@@ -13,10 +13,13 @@ from tests.cast import PASSWORD
 
 
 class Client:
-    """A logged-in HTTP client (session cookie + CSRF token), like one browser."""
+    """A logged-in HTTP client (session cookie + CSRF token), like one browser: its
+    requests say Accept-Language: zh-CN, as the site's pages do (the API answers in it)."""
 
     def __init__(self, base_url: str) -> None:
-        self.http = httpx.AsyncClient(base_url=base_url, timeout=20)
+        self.http = httpx.AsyncClient(
+            base_url=base_url, timeout=20, headers={"Accept-Language": "zh-CN"}
+        )
         self.csrf_token = ""
         self.user: dict[str, Any] = {}
 

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -9,6 +11,7 @@ from counterline.access_feed import access_changed
 from counterline.accounts import queries, throttling
 from counterline.accounts.events import AccountChanged, SessionEnded
 from counterline.accounts.models import ApiToken, LoginAttempt, Role, Session, User
+from counterline.accounts.policy import TokenScope, scopes_of_role
 from counterline.accounts.secrets import (
     generate_password,
     hash_password,
@@ -20,7 +23,7 @@ from counterline.audit.actions import record
 from counterline.branches.models import Branch
 from counterline.branches.queries import find_branch_by_name
 from counterline.db import Unit, utcnow
-from counterline.errors import NotFound, Unauthorized, UserError
+from counterline.errors import Forbidden, NotFound, Unauthorized, UserError
 from counterline.i18n import N_
 
 MIN_PASSWORD_LENGTH = 8
@@ -38,7 +41,7 @@ def check_username(username: str) -> str:
 
 
 def check_display_name(name: str) -> str:
-    name = name.strip()
+    name = name.replace("\x00", "").strip()  # PostgreSQL keeps no NUL in text
     if not name or len(name) > 100:
         raise UserError(N_("A display name has 1 to 100 characters."))
     return name
@@ -60,25 +63,24 @@ async def create_user(
     branch: Branch,
     role: Role,
     password: str | None = None,
+    prepared: PreparedPassword | None = None,
     actor_id: int | None = None,
 ) -> tuple[User, str | None]:
     """Create a user's account (``people.actions.add_user`` also places them in their home
-    rooms). Without a password, returns a one-time one."""
+    rooms). Without a password, returns a one-time one. ``prepared`` (instead of
+    ``password``) is one already hashed outside the transaction, as imports do."""
     username = check_username(username)
     if await queries.find_user_by_username(unit.session, username):
         raise UserError(N_("The username %(name)s is taken."), name=username)
-    one_time = None
-    if password is None:
-        one_time = password = generate_password()
-    else:
-        check_new_password(password)
+    display_name = check_display_name(display_name)
+    prepared = prepared or await prepare_password(password)
     user = User(
         username=username,
-        display_name=check_display_name(display_name),
+        display_name=display_name,
         branch_id=branch.id,
         role=role,
-        password_hash=await hash_password(password),
-        must_change_password=one_time is not None,
+        password_hash=prepared.password_hash,
+        must_change_password=prepared.one_time is not None,
     )
     unit.session.add(user)
     await unit.session.flush()
@@ -91,7 +93,35 @@ async def create_user(
         branch_id=branch.id,
         role=role.value,
     )
-    return user, one_time
+    return user, prepared.one_time
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedPassword:
+    """A new account's password hash, and the one-time password it hashes (None when the
+    password was chosen, so need not be changed at first login)."""
+
+    password_hash: str
+    one_time: str | None
+
+
+async def prepare_password(
+    password: str | None, executor: Executor | None = None
+) -> PreparedPassword:
+    """Check a chosen password, or make a one-time one, and hash it (in a thread, or in
+    ``executor``)."""
+    if password is None:
+        one_time = generate_password()
+        return PreparedPassword(await _hash(one_time, executor), one_time)
+    check_new_password(password)
+    return PreparedPassword(await _hash(password, executor), None)
+
+
+async def _hash(password: str, executor: Executor | None) -> str:
+    # Called with one argument when it can be (bench.seed swaps in a one-argument stand-in).
+    if executor is None:
+        return await hash_password(password)
+    return await hash_password(password, executor)
 
 
 async def change_branch(
@@ -231,10 +261,21 @@ class Identity:
     user: User
     session: Session | None = None
     token_id: int | None = None
+    token: ApiToken | None = None  # its row, when proved by an API token: scopes, expiry
 
     @property
     def csrf_token(self) -> str | None:
         return self.session.csrf_token if self.session else None
+
+    def check_scope(self, needed: TokenScope) -> None:
+        """Refuse (403) a request made with an API token that lacks the scope it needs;
+        sessions hold every right of their user."""
+        if self.token is None or needed in token_scopes(self.token):
+            return
+        raise Forbidden(
+            N_("This API token may not do this: it needs the scope “%(scope)s”."),
+            scope=needed.value,
+        )
 
 
 SESSION_TOUCH_INTERVAL = timedelta(minutes=1)
@@ -256,6 +297,9 @@ def is_live(identity: Identity, *, idle: timedelta, absolute: timedelta) -> bool
     session = identity.session
     if not identity.user.active:
         return False
+    token = identity.token
+    if token is not None and token.expires_at is not None and token.expires_at <= utcnow():
+        return False
     if session is None:
         return True
     now = utcnow()
@@ -265,52 +309,137 @@ def is_live(identity: Identity, *, idle: timedelta, absolute: timedelta) -> bool
 def session_needs_touch(identity: Identity) -> bool:
     """Whether the idle expiry is due to be pushed back: at most once a minute, so that
     most requests stay read-only."""
-    session = identity.session
+    session, token = identity.session, identity.token
+    if token is not None:  # an API token's "last used", as coarse
+        used = token.last_used_at
+        return used is None or utcnow() - used > SESSION_TOUCH_INTERVAL
     return session is not None and utcnow() - session.last_used_at > SESSION_TOUCH_INTERVAL
 
 
 async def touch_session(unit: Unit, identity: Identity) -> None:
-    session = identity.session
-    if session is not None and session_needs_touch(identity):
-        now = utcnow()
+    session, token = identity.session, identity.token
+    if not session_needs_touch(identity):
+        return
+    now = utcnow()
+    if session is not None:
         await queries.touch_session(unit.session, session.id, now)
         session.last_used_at = now
+    if token is not None:
+        await queries.touch_token(unit.session, token.id, now)
+        token.last_used_at = now
 
 
 async def identify_by_token(unit: Unit, api_token: str) -> Identity | None:
     found = await queries.find_token_with_user(unit.session, token_hash(api_token))
     if found is None or not found[1].active:
         return None
-    return Identity(user=found[1], token_id=found[0].id)
+    identity = Identity(user=found[1], token_id=found[0].id, token=found[0])
+    return identity if is_live(identity, idle=timedelta(0), absolute=timedelta(0)) else None
 
 
 async def reload(unit: Unit, identity: Identity) -> Identity:
     """The same identity with its user loaded in this unit, ready to be changed."""
     user = await unit.session.get(User, identity.user.id)
     assert user is not None
-    return Identity(user=user, session=identity.session, token_id=identity.token_id)
+    return Identity(
+        user=user, session=identity.session, token_id=identity.token_id, token=identity.token
+    )
 
 
 MAX_TOKEN_LABEL = 100
 
 
+MAX_TOKEN_DAYS = 3650
+
+
+def token_scopes(token: ApiToken) -> frozenset[TokenScope]:
+    return frozenset(TokenScope(name) for name in token.scopes.split() if name in _SCOPE_NAMES)
+
+
+_SCOPE_NAMES = frozenset(scope.value for scope in TokenScope)
+
+
+def check_scopes(
+    user: User, scopes: Iterable[str] | None, within: frozenset[TokenScope] | None = None
+) -> frozenset[TokenScope]:
+    """The scopes asked for (None: every scope of the user's role); refused when unknown
+    or beyond the role (``admin`` only for administrators), or beyond ``within`` (the
+    scopes of the token a new one is made with: a token cannot make a stronger one)."""
+    allowed = scopes_of_role(user.role)
+    if within is not None:
+        allowed = allowed & within
+        if scopes is None:
+            return allowed
+    if scopes is None:
+        return allowed
+    wanted = set(scopes)
+    if not wanted:
+        raise UserError(N_("Choose at least one scope for the token."))
+    unknown = wanted - _SCOPE_NAMES
+    if unknown:
+        raise UserError(N_("Unknown token scope: %(scope)s."), scope=sorted(unknown)[0][:20])
+    chosen = frozenset(TokenScope(name) for name in wanted)
+    if within is not None and not chosen <= allowed:
+        raise Forbidden(N_("A token can only make tokens with the scopes it holds itself."))
+    if not chosen <= allowed:
+        raise Forbidden(N_("Only administrators may hold tokens with the scope “admin”."))
+    return chosen
+
+
+def _scopes_text(scopes: Iterable[TokenScope]) -> str:
+    return " ".join(scope.value for scope in TokenScope if scope in set(scopes))
+
+
 async def create_api_token(
-    unit: Unit, user: User, *, label: str = "", actor_id: int | None = None
+    unit: Unit,
+    user: User,
+    *,
+    label: str = "",
+    scopes: Iterable[str] | None = None,
+    expires_in_days: int | None = None,
+    within: frozenset[TokenScope] | None = None,
+    actor_id: int | None = None,
+    client_ip: str = "",
 ) -> tuple[str, ApiToken]:
-    """A new API token for ``user``: the secret (shown once) and its row."""
+    """A new API token for ``user``: the secret (shown once) and its row. Without
+    ``scopes``, every scope of the user's role; without ``expires_in_days``, no expiry."""
     label = label.strip()
     if len(label) > MAX_TOKEN_LABEL:
         raise UserError(N_("A token label has at most %(n)s characters."), n=MAX_TOKEN_LABEL)
+    chosen = check_scopes(user, scopes, within)
+    expires_at = None
+    if expires_in_days is not None:
+        if not 1 <= expires_in_days <= MAX_TOKEN_DAYS:
+            raise UserError(
+                N_("A token expires after 1 to %(n)s days, or never."), n=MAX_TOKEN_DAYS
+            )
+        expires_at = utcnow() + timedelta(days=expires_in_days)
     secret = new_token("cl_")
-    token = ApiToken(token_hash=token_hash(secret), user_id=user.id, label=label)
+    token = ApiToken(
+        token_hash=token_hash(secret),
+        user_id=user.id,
+        label=label,
+        scopes=_scopes_text(chosen),
+        expires_at=expires_at,
+    )
     unit.session.add(token)
     await unit.session.flush()
-    record(unit, "token.created", actor_id=actor_id, target=f"user:{user.id}", token_id=token.id)
+    record(
+        unit,
+        "token.created",
+        actor_id=actor_id,
+        target=f"user:{user.id}",
+        client_ip=client_ip,
+        token_id=token.id,
+        label=label,
+        scopes=token.scopes,
+        expires_at=expires_at.isoformat() if expires_at else None,
+    )
     return secret, token
 
 
 async def revoke_api_token(
-    unit: Unit, token_id: int, *, owner_id: int | None, actor_id: int | None
+    unit: Unit, token_id: int, *, owner_id: int | None, actor_id: int | None, client_ip: str = ""
 ) -> ApiToken:
     """Revoke a token (only one of ``owner_id``'s, when given); streams opened with it close."""
     token = await queries.find_token(unit.session, token_id)
@@ -319,7 +448,12 @@ async def revoke_api_token(
     await unit.session.delete(token)
     access_changed(unit, token.user_id)
     record(
-        unit, "token.revoked", actor_id=actor_id, target=f"user:{token.user_id}", token_id=token_id
+        unit,
+        "token.revoked",
+        actor_id=actor_id,
+        target=f"user:{token.user_id}",
+        client_ip=client_ip,
+        token_id=token_id,
     )
     return token
 

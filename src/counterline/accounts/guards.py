@@ -18,7 +18,13 @@ from fastapi import Depends
 from starlette.requests import HTTPConnection
 
 from counterline.accounts.actions import Identity
-from counterline.accounts.policy import ROLES_OF, Policy, declares
+from counterline.accounts.policy import (
+    HOLDS_ADMIN_SCOPE,
+    ROLES_OF,
+    Policy,
+    TokenScope,
+    declares,
+)
 from counterline.deps import find_identity
 from counterline.errors import Forbidden, PasswordChangeRequired, Unauthorized
 from counterline.i18n import N_
@@ -70,12 +76,17 @@ def role_guard(
     """A dependency admitting identified users whose role the policy allows. ``refusal``
     (an N_ msgid) can name what was refused, as the action it guards does."""
     roles = ROLES_OF[policy]
+    # An administrator's API token acts as one only with the admin scope, wherever the
+    # route is (deps.find_identity checks /api/v1/admin/... by path already).
+    needs_admin_scope = policy == HOLDS_ADMIN_SCOPE
 
     @declares(policy)
     async def guard(connection: HTTPConnection) -> Identity:
         identity = await identified(connection)
         if identity.user.role not in roles:
             raise Forbidden(refusal)
+        if needs_admin_scope:
+            identity.check_scope(TokenScope.admin)
         return identity
 
     return guard

@@ -67,6 +67,10 @@ class ApiToken(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    # What the token may do (policy.TokenScope values, space-separated): every request made
+    # with it is checked against the scope its method and path need (deps.find_identity).
+    scopes: Mapped[str] = mapped_column(String(64), default="read post", server_default="read post")
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
 
 
 class LoginAttempt(Base):

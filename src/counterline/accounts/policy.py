@@ -27,6 +27,7 @@ class Policy(enum.StrEnum):
     IDENTIFIED = "identified"  # logged in with their own password: every role
     TRAINER_OR_ADMIN = "trainer or admin"
     STAFF = "staff"  # managers and administrators
+    PUBLISHER = "trainer, manager or admin"  # notices: managers to their own branch
     ADMIN = "admin"
 
 
@@ -34,6 +35,7 @@ STAFF_ROLES = frozenset({Role.manager, Role.admin})
 ROLES_OF: dict[Policy, frozenset[Role]] = {
     Policy.TRAINER_OR_ADMIN: frozenset({Role.trainer, Role.admin}),
     Policy.STAFF: STAFF_ROLES,
+    Policy.PUBLISHER: frozenset({Role.trainer, Role.manager, Role.admin}),
     Policy.ADMIN: frozenset({Role.admin}),
 }
 
@@ -53,6 +55,17 @@ EXPORTS_RECORD = Policy.STAFF
 EXPORTS_ANY_ROOM = Policy.ADMIN
 EDITS_SEARCH_TERMS = Policy.TRAINER_OR_ADMIN
 VIEWS_AUDIT_LOG = Policy.ADMIN
+MANAGES_USERS = Policy.ADMIN  # the users console: create, edit, deactivate, import
+USES_ADMIN_CONSOLE = Policy.ADMIN  # /admin, branches and rooms, site settings
+ARCHIVES_ROOMS = Policy.ADMIN
+MANAGES_PORTAL = Policy.ADMIN  # the portal's entries; sees every entry's icon
+PUBLISHES_NOTICES = Policy.PUBLISHER
+OVERSEES_ALL_NOTICES = Policy.TRAINER_OR_ADMIN
+
+
+def archives_rooms(role: Role) -> bool:
+    """Administrators archive rooms and branches (read-only, history kept)."""
+    return allows(ARCHIVES_ROOMS, role)
 
 
 def creates_topic_rooms(role: Role) -> bool:
@@ -100,6 +113,47 @@ def edits_search_terms(role: Role) -> bool:
 def views_audit_log(role: Role) -> bool:
     """Administrators read the audit log."""
     return allows(VIEWS_AUDIT_LOG, role)
+
+
+# API token scopes: what a request made with a token may do, read from its method and path
+# (``scope_needed``), so a new route is covered without declaring anything.
+class TokenScope(enum.StrEnum):
+    read = "read"  # GET/HEAD: rooms, messages, search, the inbox, the stream
+    post = "post"  # every other method: post and edit messages, upload, mark read...
+    admin = "admin"  # the admin API (/api/v1/admin/..., and every ADMIN route)
+
+
+HOLDS_ADMIN_SCOPE = Policy.ADMIN
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# POST routes that change nothing (they compute an answer from the body).
+READ_ONLY_POSTS = frozenset({"/api/v1/messages/preview"})
+ADMIN_API_PREFIX = "/api/v1/admin/"
+
+
+def scopes_of_role(role: Role) -> frozenset[TokenScope]:
+    """Every scope a token of a user with ``role`` may hold: admin only for administrators."""
+    if allows(HOLDS_ADMIN_SCOPE, role):
+        return frozenset(TokenScope)
+    return frozenset({TokenScope.read, TokenScope.post})
+
+
+def scope_needed(method: str, path: str) -> TokenScope:
+    """The scope a token needs for a request (a WebSocket handshake counts as GET)."""
+    if path.startswith(ADMIN_API_PREFIX):
+        return TokenScope.admin
+    if method.upper() in READ_METHODS or path in READ_ONLY_POSTS:
+        return TokenScope.read
+    return TokenScope.post
+
+
+def publishes_notices(role: Role) -> bool:
+    """Trainers, managers (to their own branch) and administrators publish notices."""
+    return allows(PUBLISHES_NOTICES, role)
+
+
+def oversees_all_notices(role: Role) -> bool:
+    """Trainers and administrators see every notice's compliance; managers their branch's."""
+    return allows(OVERSEES_ALL_NOTICES, role)
 
 
 # Declaring a route's policy: the dependency that enforces it carries it, so a test can

@@ -120,7 +120,13 @@ async def list_tokens(db: AsyncSession, user_id: int | None = None) -> Sequence[
     """API tokens (of one user, or everyone's) with their owner's username, oldest first."""
     query = (
         select(
-            ApiToken.id, User.username, ApiToken.label, ApiToken.created_at, ApiToken.last_used_at
+            ApiToken.id,
+            User.username,
+            ApiToken.label,
+            ApiToken.created_at,
+            ApiToken.last_used_at,
+            ApiToken.scopes,
+            ApiToken.expires_at,
         )
         .join(User, User.id == ApiToken.user_id)
         .order_by(ApiToken.id)
@@ -132,6 +138,10 @@ async def list_tokens(db: AsyncSession, user_id: int | None = None) -> Sequence[
 
 async def delete_tokens_of(db: AsyncSession, user_id: int) -> None:
     await db.execute(delete(ApiToken).where(ApiToken.user_id == user_id))
+
+
+async def touch_token(db: AsyncSession, token_id: int, now: datetime) -> None:
+    await db.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
 
 
 async def touch_session(db: AsyncSession, session_id: int, now: datetime) -> None:

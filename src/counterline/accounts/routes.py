@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request, Response
 
 from counterline.accounts import actions, queries, views
@@ -8,6 +10,8 @@ from counterline.accounts.schemas import (
     LoginIn,
     PasswordChangeIn,
     SessionOut,
+    TokenCreated,
+    TokenIn,
     TokenList,
     TokenOut,
     UserList,
@@ -16,6 +20,7 @@ from counterline.api_errors import BODY_ERRORS, error_responses
 from counterline.config import Settings
 from counterline.deps import SESSION_COOKIE, ClientIp, ServicesDep
 from counterline.ids import Id
+from counterline.responses import json_of
 
 router = APIRouter(tags=["accounts"])
 
@@ -115,23 +120,58 @@ async def list_tokens(identity: Identified, services: ServicesDep) -> TokenList:
     """Your API tokens (their secrets are shown only once, when made)."""
     async with services.reading() as unit:
         rows = await queries.list_tokens(unit.session, identity.user.id)
-    return TokenList(
-        tokens=[
-            TokenOut(
-                id=row.id, label=row.label, created_at=row.created_at, last_used_at=row.last_used_at
-            )
-            for row in rows
-        ]
+    return TokenList(tokens=[_token_out(row) for row in rows])
+
+
+def _token_out(row: Any) -> TokenOut:
+    return TokenOut(
+        id=row.id,
+        label=row.label,
+        scopes=row.scopes.split(),
+        created_at=row.created_at,
+        last_used_at=row.last_used_at,
+        expires_at=row.expires_at,
     )
+
+
+@router.post(
+    "/account/tokens",
+    status_code=201,
+    response_model=TokenCreated,
+    responses=error_responses(*BODY_ERRORS, 401, 403),
+)
+async def create_token(
+    new: TokenIn, identity: Identified, services: ServicesDep, ip: ClientIp
+) -> Response:
+    """Make an API token for yourself, with the scopes it may use and an optional expiry.
+    The answer holds the secret: shown only now, stored hashed. Made with a token, the new
+    one holds no scope the calling token lacks."""
+    within = actions.token_scopes(identity.token) if identity.token else None
+    async with services.transaction() as unit:
+        secret, token = await actions.create_api_token(
+            unit,
+            identity.user,
+            label=new.label,
+            scopes=None if new.scopes is None else [scope.value for scope in new.scopes],
+            expires_in_days=new.expires_in_days,
+            within=within,
+            actor_id=identity.user.id,
+            client_ip=ip,
+        )
+    shown = _token_out(token).model_dump()
+    return json_of(TokenCreated(**shown, token=secret), 201)
 
 
 @router.delete(
     "/account/tokens/{token_id}", status_code=204, responses=error_responses(401, 403, 404, 422)
 )
-async def revoke_token(token_id: Id, identity: Identified, services: ServicesDep) -> Response:
+async def revoke_token(
+    token_id: Id, identity: Identified, services: ServicesDep, ip: ClientIp
+) -> Response:
     """Revoke one of your API tokens: it stops working and streams opened with it close."""
     async with services.transaction() as unit:
         await actions.revoke_api_token(
-            unit, token_id, owner_id=identity.user.id, actor_id=identity.user.id
+            unit, token_id, owner_id=identity.user.id, actor_id=identity.user.id, client_ip=ip
         )
+    services.identities.forget_user(identity.user.id)  # here at once; other nodes soon
     return Response(status_code=204)

@@ -6,6 +6,7 @@ from pydantic import BaseModel, Field
 
 from counterline.accounts.actions import MIN_PASSWORD_LENGTH
 from counterline.accounts.models import Role
+from counterline.accounts.policy import TokenScope
 
 
 class LoginIn(BaseModel):
@@ -44,11 +45,41 @@ class PasswordChangeIn(BaseModel):
     )
 
 
+class TokenIn(BaseModel):
+    # Enforced by accounts.actions.create_api_token (400); stated here.
+    label: str = Field(
+        default="",
+        max_length=1000,
+        description="What the token is for.",
+        json_schema_extra={"maxLength": 100},
+    )
+    scopes: list[TokenScope] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=3,
+        description="`read`: GET and HEAD requests and the stream (rooms, messages, search, "
+        "inbox). `post`: every other method outside the admin API (post and edit own "
+        "messages, uploads, read positions). `admin`: the admin API, administrators only. "
+        "Default: every scope of your role.",
+    )
+    expires_in_days: int | None = Field(
+        default=None, ge=1, le=3650, description="Default: the token never expires."
+    )
+
+
 class TokenOut(BaseModel):
     id: int
     label: str
+    scopes: list[TokenScope]
     created_at: datetime
-    last_used_at: datetime | None
+    last_used_at: datetime | None = Field(description="To the minute.")
+    expires_at: datetime | None
+
+
+class TokenCreated(TokenOut):
+    token: str = Field(
+        description="Send as `Authorization: Bearer <token>`. Shown only now; stored hashed."
+    )
 
 
 class TokenList(BaseModel):

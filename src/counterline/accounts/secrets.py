@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import secrets
+from concurrent.futures import Executor
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -15,8 +16,11 @@ _DUMMY_HASH = _hasher.hash("counterline-dummy-password")
 _PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyzACDEFGHJKLMNPQRTUVWXY34679"
 
 
-async def hash_password(password: str) -> str:
-    """Argon2 is deliberately slow (~0.1 s): run it off the event loop, so sockets keep going."""
+async def hash_password(password: str, executor: Executor | None = None) -> str:
+    """Argon2 is deliberately slow (~0.1 s): run it off the event loop, so sockets keep going
+    (in ``executor`` if given, e.g. a low-priority thread for bulk imports)."""
+    if executor is not None:
+        return await asyncio.get_running_loop().run_in_executor(executor, _hasher.hash, password)
     return await asyncio.to_thread(_hasher.hash, password)
 
 

@@ -54,6 +54,7 @@ async def audit_page(
         {
             "identity": identity,
             "me": me,
+            "console_page": "audit",
             "query": query,
             "page": page,
             "error": error,

@@ -48,7 +48,7 @@ def audit_query(
 ) -> AuditQuery:
     """The viewer's filters from the query parameters (shared with the page)."""
     return AuditQuery(
-        zone=services.settings.zone,
+        zone=services.site.zone,
         action=action or None,
         actor=actor or None,
         target=target or None,

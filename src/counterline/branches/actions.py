@@ -3,7 +3,7 @@ from __future__ import annotations
 from counterline.audit.actions import record
 from counterline.branches import queries
 from counterline.branches.models import Branch
-from counterline.db import Unit
+from counterline.db import Unit, utcnow
 from counterline.errors import UserError
 from counterline.i18n import N_
 
@@ -27,3 +27,47 @@ async def create_branch(unit: Unit, name: str, *, actor_id: int | None = None) -
     await unit.session.flush()
     record(unit, "branch.added", actor_id=actor_id, target=f"branch:{branch.id}", name=name)
     return branch
+
+
+async def rename_branch(
+    unit: Unit, branch: Branch, name: str, *, actor_id: int | None = None, client_ip: str = ""
+) -> bool:
+    """Give the branch a new name (no other branch may have it); whether it changed.
+    ``people.actions.rename_branch`` renames its room with it."""
+    name = check_branch_name(name)
+    if name == branch.name:
+        return False
+    taken = await queries.find_branch_by_name(unit.session, name)
+    if taken is not None and taken.id != branch.id:
+        raise UserError(N_("A branch named %(name)s already exists."), status_code=409, name=name)
+    old_name, branch.name = branch.name, name
+    await unit.session.flush()
+    record(
+        unit,
+        "branch.renamed",
+        actor_id=actor_id,
+        target=f"branch:{branch.id}",
+        client_ip=client_ip,
+        old_name=old_name,
+        name=name,
+    )
+    return True
+
+
+def set_archived(
+    unit: Unit, branch: Branch, archived: bool, *, actor_id: int | None = None, client_ip: str = ""
+) -> bool:
+    """Archive the branch (or bring it back); whether that changed anything. The caller
+    checks it has no active users and archives its room."""
+    if (branch.archived_at is not None) == archived:
+        return False
+    branch.archived_at = utcnow() if archived else None
+    record(
+        unit,
+        "branch.archived" if archived else "branch.unarchived",
+        actor_id=actor_id,
+        target=f"branch:{branch.id}",
+        client_ip=client_ip,
+        name=branch.name,
+    )
+    return True

@@ -16,3 +16,6 @@ class Branch(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # Set when an administrator archives the branch (no active users left); its room is
+    # archived with it. Archived branches keep their history and their name.
+    archived_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)

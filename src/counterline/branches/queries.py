@@ -19,3 +19,7 @@ async def branch_names(db: AsyncSession, branch_ids: set[int]) -> dict[int, str]
         return {}
     rows = await db.execute(select(Branch.id, Branch.name).where(Branch.id.in_(branch_ids)))
     return dict(rows.all())
+
+
+async def find_branch(db: AsyncSession, branch_id: int) -> Branch | None:
+    return await db.get(Branch, branch_id)

@@ -144,7 +144,7 @@ async def export_room(
     (`record.exported`) before the file is sent."""
     refuse_cross_site(request)
     user = identity.user
-    zone = services.settings.zone
+    zone = services.site.zone
     async with services.reading() as unit:
         export = await actions.plan_room_export(unit, user, room_id, Days(after, before), zone)
     actions.check_fits(file_format, export.span.count)
@@ -209,7 +209,7 @@ async def export_search(
     (`record.exported`, target `search`) before the file is sent."""
     refuse_cross_site(request)
     user = identity.user
-    zone = services.settings.zone
+    zone = services.site.zone
     async with services.reading() as unit:
         export = await actions.plan_search_export(unit, user, query)
     async with services.transaction() as unit:

@@ -31,7 +31,7 @@ async def inbox_page(request: Request, identity: Identified, services: ServicesD
     boot = {
         "me": me.model_dump(mode="json"),
         "csrf_token": identity.csrf_token,
-        "time_zone": services.settings.time_zone,
+        "time_zone": services.site.time_zone,
         "language": current_language.get(),
         "strings": client_strings(),
         # The stream (static/js/stream.js) from here on. A message in one of these rooms is

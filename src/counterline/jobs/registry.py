@@ -33,6 +33,11 @@ class RunningJob:
 
 
 Handler = Callable[[Unit, RunningJob], Awaitable[None]]
+OutsideHandler = Callable[[RunningJob], Awaitable[None]]
+
+
+async def _nothing(unit: Unit, job: RunningJob) -> None:
+    """The in-transaction part of an outside job: only the done mark."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,9 @@ class JobKind:
     name: str
     handler: Handler
     every: timedelta | None = None
+    # Runs first, outside any transaction (a call over the network: a handler's transaction
+    # holds SQLite's one writer); the job is marked done in a short transaction after it.
+    outside: OutsideHandler | None = None
 
 
 class JobSet:
@@ -56,6 +64,21 @@ class JobSet:
             if name in self.kinds:
                 raise ValueError(f"job kind {name!r} declared twice")
             self.kinds[name] = JobKind(name, handler, every)
+            return handler
+
+        return register
+
+    def outside_job(self, name: str) -> Callable[[OutsideHandler], OutsideHandler]:
+        """Register the decorated ``handler(job)`` for ``name``, run outside any
+        transaction (it opens its own when it needs one); the job is marked done once it
+        returns. Its effects happen at least once: a crash before the done mark, or a
+        failure after the outside effect, runs it again (``job.id`` is the idempotency
+        key)."""
+
+        def register(handler: OutsideHandler) -> OutsideHandler:
+            if name in self.kinds:
+                raise ValueError(f"job kind {name!r} declared twice")
+            self.kinds[name] = JobKind(name, _nothing, None, outside=handler)
             return handler
 
         return register

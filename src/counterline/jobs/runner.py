@@ -147,6 +147,8 @@ class JobRunner:
             return
         started = time.perf_counter()
         try:
+            if kind.outside is not None:
+                await kind.outside(job)
             async with self._writing() as unit:
                 if await self._finish(unit, job, kind):
                     await kind.handler(unit, job)

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from counterline.accounts.models import User
 from counterline.db import Unit, utcnow
-from counterline.errors import NotFound, UserError
+from counterline.errors import Forbidden, NotFound, UserError
 from counterline.i18n import N_
 from counterline.messages import attachments, indexing, mentions, numbering, queries
 from counterline.messages.events import MessagePosted
@@ -20,7 +20,7 @@ from counterline.messages.schemas import (
     MessagePage,
     withheld_fields,
 )
-from counterline.rooms.actions import NOT_A_MEMBER, check_member
+from counterline.rooms.actions import NOT_A_MEMBER, ROOM_ARCHIVED, check_member
 from counterline.segmenter import index_terms
 
 MAX_PAGE = 200
@@ -149,6 +149,8 @@ async def post_messages(unit: Unit, drafts: Sequence[Draft]) -> list[Posted | Us
         branch = branches.get((draft.room_id, draft.author.id))
         if branch is None:
             outcomes[index] = NotFound(NOT_A_MEMBER)
+        elif branch[2]:
+            outcomes[index] = Forbidden(ROOM_ARCHIVED)
         else:
             rendered = addressing.render(draft)
             if isinstance(rendered, UserError):

@@ -27,7 +27,8 @@ from counterline.messages.events import MessageDeleted, MessageEdited
 from counterline.messages.models import Message, MessageRevision
 from counterline.messages.queries import StoredMessage
 from counterline.messages.schemas import AuthorOut, MessageHistory, MessageOut, MessageVersionOut
-from counterline.rooms.queries import is_member
+from counterline.rooms.actions import check_open
+from counterline.rooms.queries import find_room, is_member
 
 MESSAGE_NOT_FOUND = N_("Message not found, or you are not a member of its room.")
 ONLY_STAFF_SEE_HISTORY = N_("Only managers and administrators can see a message's history.")
@@ -165,6 +166,9 @@ async def _changeable(
         or not await is_member(unit.session, message.room_id, editor.id)
     ):
         raise NotFound(MESSAGE_NOT_FOUND)
+    room = await find_room(unit.session, message.room_id)
+    if room is not None:
+        check_open(room)  # an archived room is read-only, for administrators too
     if editor.edits_any_message:
         return message
     if message.author_id != editor.id:

@@ -276,8 +276,12 @@ async def deliver_edit(db: AsyncSession, addressing: Addressing, message: Any) -
         await connection.execute(
             _ADDRESS,
             [
-                {"user_id": user, "message_id": message.id, "room_id": message.room_id,
-                 "reasons": bits}
+                {
+                    "user_id": user,
+                    "message_id": message.id,
+                    "room_id": message.room_id,
+                    "reasons": bits,
+                }
                 for user, bits in wanted.items()
             ],
         )

@@ -114,21 +114,25 @@ async def release_posting_order(connection: AsyncConnection) -> None:
 # The post path's statements are built once (building one costs more than running it)
 # and run on the session's connection as Core statements with bound parameters.
 _AUTHOR_BRANCHES_IN_ROOMS = (
-    select(Membership.room_id, Membership.user_id, Branch.id, Branch.name)
+    select(Membership.room_id, Membership.user_id, Branch.id, Branch.name, Room.archived_at)
     .join(User, User.id == Membership.user_id)
     .join(Branch, Branch.id == User.branch_id)
+    .join(Room, Room.id == Membership.room_id)
     .where(tuple_(Membership.room_id, Membership.user_id).in_(bindparam("pairs", expanding=True)))
 )
 
 
 async def find_author_branches_in_rooms(
     db: AsyncSession, pairs: Iterable[tuple[int, int]]
-) -> dict[tuple[int, int], tuple[int, str]]:
+) -> dict[tuple[int, int], tuple[int, str, bool]]:
     """For each (room id, author id) where the author is a member of the room: the id and
-    name of the author's branch as it is now."""
+    name of the author's branch as it is now, and whether the room is archived."""
     connection = await db.connection()
     result = await connection.execute(_AUTHOR_BRANCHES_IN_ROOMS, {"pairs": list(set(pairs))})
-    return {(room_id, user_id): (branch_id, name) for room_id, user_id, branch_id, name in result}
+    return {
+        (room_id, user_id): (branch_id, name, archived_at is not None)
+        for room_id, user_id, branch_id, name, archived_at in result
+    }
 
 
 @cache

@@ -11,7 +11,6 @@ from counterline.accounts import policy
 from counterline.accounts.actions import Identity
 from counterline.accounts.guards import Identified, role_guard
 from counterline.api_errors import BODY_ERRORS, ErrorOut, error_responses
-from counterline.config import Settings
 from counterline.deps import ClientIp, ServicesDep
 from counterline.ids import Id, IdOrZero
 from counterline.messages import actions, editing
@@ -26,6 +25,7 @@ from counterline.messages.schemas import (
     PreviewOut,
 )
 from counterline.responses import json_of
+from counterline.site.values import SiteSettings
 
 router = APIRouter(tags=["messages"])
 _ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -71,7 +71,7 @@ async def list_messages(
             before=before,
             after=after,
             day=day,
-            zone=services.settings.zone,
+            zone=services.site.zone,
             limit=limit,
         )
     return json_of(page)
@@ -125,8 +125,9 @@ HistoryReader = Annotated[
 ]
 
 
-def _edit_window(settings: Settings) -> dt.timedelta:
-    return dt.timedelta(minutes=settings.message_edit_minutes)
+def _edit_window(site: SiteSettings) -> dt.timedelta:
+    """The console's edit window, else the config file's."""
+    return dt.timedelta(minutes=site.message_edit_minutes)
 
 
 @router.patch(
@@ -138,12 +139,13 @@ async def edit_message(
     message_id: Id, edit: MessageEditIn, identity: Identified, services: ServicesDep, ip: ClientIp
 ) -> Response:
     """Change a message's text: your own within the edit window after posting
-    (`message_edit_minutes`, default 15), any message at any time for administrators; you
-    must be a member of its room. The previous text is kept in its history. Sending the same
-    text again changes nothing. Tabs hear `message.edited`."""
+    (`message_edit_minutes`, default 15; the admin console may change it), any message at
+    any time for administrators; you must be a member of its room (not archived). The
+    previous text is kept in its history. Sending the same text again changes nothing.
+    Tabs hear `message.edited`."""
     async with services.transaction() as unit:
         message = await editing.edit_message(
-            unit, identity.user, message_id, edit.body, ip, window=_edit_window(services.settings)
+            unit, identity.user, message_id, edit.body, ip, window=_edit_window(services.site)
         )
     return json_of(message)
 
@@ -157,7 +159,7 @@ async def delete_message(
     `message.deleted`."""
     async with services.transaction() as unit:
         await editing.delete_message(
-            unit, identity.user, message_id, ip, window=_edit_window(services.settings)
+            unit, identity.user, message_id, ip, window=_edit_window(services.site)
         )
     return Response(status_code=204)
 

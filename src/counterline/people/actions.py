@@ -27,6 +27,7 @@ async def add_user(
     branch: Branch,
     role: Role,
     password: str | None = None,
+    prepared: accounts.PreparedPassword | None = None,
     actor_id: int | None = None,
 ) -> tuple[User, str | None]:
     """Create a user in their home rooms (the company room and their branch's). Without a
@@ -38,6 +39,7 @@ async def add_user(
         branch=branch,
         role=role,
         password=password,
+        prepared=prepared,
         actor_id=actor_id,
     )
     await place_in_home_rooms(unit, user, branch)

@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from counterline.access_feed import access_changed
 from counterline.accounts import policy
 from counterline.audit.actions import record
-from counterline.db import Unit
+from counterline.db import Unit, utcnow
 from counterline.errors import Forbidden, NotFound, UserError
 from counterline.i18n import N_
 from counterline.rooms import queries
@@ -159,14 +159,24 @@ async def room_to_join(unit: Unit, room_id: int) -> Room:
     """A public topic room, which anyone may see and join; NotFound for any other room
     (invite-only rooms and conversations are not revealed)."""
     room = await queries.find_room(unit.session, room_id)
-    if room is None or room.kind != RoomKind.topic or room.visibility != Visibility.public:
+    if (
+        room is None
+        or room.kind != RoomKind.topic
+        or room.visibility != Visibility.public
+        or room.archived_at is not None
+    ):
         raise NotFound(NOT_A_MEMBER)
     return room
 
 
 async def join_room(unit: Unit, user: User, room_id: int) -> Room:
     room = await queries.find_room(unit.session, room_id)
-    if room is None or room.kind != RoomKind.topic or room.visibility != Visibility.public:
+    if (
+        room is None
+        or room.kind != RoomKind.topic
+        or room.visibility != Visibility.public
+        or room.archived_at is not None
+    ):
         raise NotFound(N_("There is no public topic room with that id."))
     await add_member(unit, room, user.id)
     return room
@@ -190,6 +200,7 @@ async def invite_to_room(unit: Unit, inviter: User, room_id: int, invitee: User)
         raise UserError(N_("Members of company and branch rooms are set by their branch."))
     if inviter.id != room.created_by_id and not any_room:
         raise Forbidden(N_("Only the room's creator or an administrator can add members."))
+    check_open(room)
     await add_member(unit, room, invitee.id)
     record(
         unit,
@@ -240,4 +251,106 @@ async def rename_topic_room(
             old_name=old_name,
             name=name,
         )
+    return room
+
+
+# The admin console: archiving, removing members, branch rooms following their branch.
+
+ROOM_ARCHIVED = N_("This room is archived: its history can be read, but nothing new can be added.")
+ONLY_ADMINS_ARCHIVE = N_("Only administrators can archive rooms.")
+
+
+def check_open(room: Room) -> None:
+    """Forbidden if the room is archived (read-only)."""
+    if room.archived_at is not None:
+        raise Forbidden(ROOM_ARCHIVED)
+
+
+async def named_room(unit: Unit, room_id: int) -> Room:
+    """Any room but a conversation (the admin console's reach), or NotFound."""
+    room = await queries.find_room(unit.session, room_id)
+    if room is None or room.kind == RoomKind.conversation:
+        raise NotFound(N_("There is no such room."))
+    return room
+
+
+async def set_room_archived(
+    unit: Unit,
+    actor: User | None,
+    room: Room,
+    archived: bool,
+    *,
+    client_ip: str = "",
+    with_branch: bool = False,
+) -> bool:
+    """Archive a room (read-only, out of its members' room lists, history kept) or open it
+    again; whether that changed anything. The company room is never archived; a branch
+    room only with its branch (``with_branch``)."""
+    if actor is not None and not policy.archives_rooms(actor.role):
+        raise Forbidden(ONLY_ADMINS_ARCHIVE)
+    if room.kind == RoomKind.company:
+        raise UserError(N_("The company room cannot be archived."))
+    if room.kind == RoomKind.branch and not with_branch:
+        raise UserError(N_("A branch room is archived and restored with its branch."))
+    if (room.archived_at is not None) == archived:
+        return False
+    room.archived_at = utcnow() if archived else None
+    await unit.session.flush()
+    for user_id in await queries.member_ids(unit.session, room.id):
+        if archived:
+            unit.emit(MemberRemoved(user_id=user_id, room_id=room.id))
+        else:
+            unit.emit(MemberAdded(user_id=user_id, room=RoomOut.of(room).model_dump(mode="json")))
+        access_changed(unit, user_id)
+    record(
+        unit,
+        "room.archived" if archived else "room.unarchived",
+        actor_id=actor.id if actor is not None else None,
+        target=f"room:{room.id}",
+        client_ip=client_ip,
+        name=room.name,
+    )
+    return True
+
+
+async def remove_member(
+    unit: Unit, remover: User, room: Room, user_id: int, *, client_ip: str = ""
+) -> bool:
+    """Take a user out of a topic room (an administrator); whether they were in it."""
+    if not policy.adds_members_to_any_room(remover.role):
+        raise Forbidden(N_("Only administrators can remove members from a room."))
+    if room.kind != RoomKind.topic:
+        raise UserError(N_("Members of company and branch rooms are set by their branch."))
+    if not await queries.is_member(unit.session, room.id, user_id):
+        return False
+    await queries.remove_membership(unit.session, room.id, user_id)
+    unit.emit(MemberRemoved(user_id=user_id, room_id=room.id))
+    access_changed(unit, user_id)
+    record(
+        unit,
+        "room.member_removed",
+        actor_id=remover.id,
+        target=f"room:{room.id}",
+        client_ip=client_ip,
+        user_id=user_id,
+    )
+    return True
+
+
+async def check_branch_room_name(unit: Unit, branch_id: int | None, name: str) -> None:
+    """409 if a room other than the branch's own (None: a new branch) already has ``name``."""
+    key = name_key(name)[:MAX_NAME_KEY_LENGTH]
+    taken = await queries.find_room_by_name_key(unit.session, key)
+    if taken is not None and (branch_id is None or taken.branch_id != branch_id):
+        raise UserError(NAME_TAKEN, status_code=409, name=taken.name)
+
+
+async def follow_branch_name(unit: Unit, branch: Branch) -> Room:
+    """Name the branch's room after the branch again (after a rename)."""
+    room = await open_branch_room(unit, branch)
+    if room.name != branch.name:
+        await check_branch_room_name(unit, branch.id, branch.name)
+        room.name, room.name_key = branch.name, name_key(branch.name)[:MAX_NAME_KEY_LENGTH]
+        await unit.session.flush()
+        unit.emit(RoomRenamed(room=RoomOut.of(room).model_dump(mode="json")))
     return room

@@ -55,6 +55,9 @@ class Room(Base):
     # The seq of the room's newest message (messages.seq): the post path bumps it once per
     # room per group, in the insert's transaction. Unread = last_seq - a member's read_seq.
     last_seq: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    # Set when an administrator archives the room: read-only (posts and edits refused),
+    # hidden from room lists, its history kept and readable by its members.
+    archived_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
 
 
 class Membership(Base):

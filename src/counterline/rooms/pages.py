@@ -25,6 +25,7 @@ from counterline.rooms import queries as room_queries
 from counterline.rooms.actions import NOT_A_MEMBER, get_visible_room, join_room, room_to_join
 from counterline.rooms.conversations import room_list_of
 from counterline.rooms.models import RoomKind
+from counterline.rooms.schemas import RoomOut
 from counterline.services import Services
 from counterline.web.client_strings import client_strings
 from counterline.web.page_data import encode_for_page
@@ -87,10 +88,13 @@ async def room_page(
         member_count = await room_queries.count_members(unit.session, room.id)
         joinable = await room_queries.list_joinable_rooms(unit.session, user.id)
         latest = await latest_message_id(unit.session)
-        page = await list_messages(unit, user, room.id, zone=services.settings.zone)
+        page = await list_messages(unit, user, room.id, zone=services.site.zone)
         directory = await _directory_json(unit, services)
         me = await account_views.describe(unit, user, services.presence)
-    shown = next(out for out in shown_rooms if out["id"] == room.id)
+    # An archived room is not in the room list; its members still read it here.
+    shown = next((out for out in shown_rooms if out["id"] == room.id), None) or RoomOut.of(
+        room
+    ).model_dump(mode="json")
     boot = {
         "room": shown,
         "member_count": member_count,
@@ -100,13 +104,13 @@ async def room_page(
         "notifications": {"level": level, "sound": sound},
         "staff": user.sees_client_ips,
         # Editing and deleting (messages/editing.py): own messages within the window.
-        "edit_window_seconds": services.settings.message_edit_minutes * 60,
+        "edit_window_seconds": services.site.message_edit_minutes * 60,
         "edits_any_message": user.edits_any_message,
         "sees_message_history": user.sees_message_history,
         # The "Export record" dialog (exports/, static/js/record_export.js).
         "exports_record": policy.exports_record(user.role),
         "csrf_token": identity.csrf_token,
-        "time_zone": services.settings.time_zone,
+        "time_zone": services.site.time_zone,
         "language": current_language.get(),
         "page": page.model_dump(mode="json"),
         "last_message_id": latest,
@@ -115,7 +119,7 @@ async def room_page(
             "pong_timeout_seconds": services.settings.client_pong_timeout_seconds,
         },
         "strings": client_strings(),
-        "max_upload_bytes": services.settings.max_upload_bytes,
+        "max_upload_bytes": services.site.max_upload_bytes,
         "mention_all_tokens": ALL_TOKENS,
         "link_preview_hosts": services.settings.link_preview_hosts,
     }
@@ -126,6 +130,7 @@ async def room_page(
             "identity": identity,
             "me": me,
             "room": shown,
+            "room_archived": room.archived_at is not None,
             "rooms": [out for out in shown_rooms if out["kind"] != RoomKind.conversation],
             "conversations": [out for out in shown_rooms if out["kind"] == RoomKind.conversation],
             "member_count": member_count,

@@ -94,14 +94,16 @@ _ROOMS_OF = (
         Membership.muted,
     )
     .join(Membership, Membership.room_id == Room.id)
-    .where(Membership.user_id == bindparam("user_id"))
+    # Archived rooms leave the list; their members still read them (rooms/{id}).
+    .where(Membership.user_id == bindparam("user_id"), Room.archived_at.is_(None))
 )
 
 
 async def list_rooms_of(db: AsyncSession, user_id: int) -> list[Row[Any]]:
-    """The rooms a user is a member of: company first, then branch rooms, then topics, then
-    conversations. Rows with a Room's id, kind, name, visibility, branch_id and
-    conversation_key, and the user's ``unread``, ``last_read_id`` and ``muted`` there."""
+    """The rooms a user is a member of, archived ones left out: company first, then branch
+    rooms, then topics, then conversations. Rows with a Room's id, kind, name, visibility,
+    branch_id and conversation_key, and the user's ``unread``, ``last_read_id`` and
+    ``muted`` there."""
     connection = await db.connection()
     rooms = (await connection.execute(_ROOMS_OF, {"user_id": user_id})).all()
     return sorted(rooms, key=lambda room: (_KIND_ORDER[room.kind], room.name, room.id))
@@ -144,6 +146,7 @@ async def list_joinable_rooms(db: AsyncSession, user_id: int) -> list[Room]:
         .where(
             Room.kind == RoomKind.topic,
             Room.visibility == Visibility.public,
+            Room.archived_at.is_(None),
             Room.id.not_in(joined),
         )
         .order_by(Room.name)
@@ -266,3 +269,33 @@ async def insert_conversation(db: AsyncSession, values: dict[str, Any]) -> int |
 
 async def find_conversation(db: AsyncSession, key: str) -> Room | None:
     return await db.scalar(select(Room).where(Room.conversation_key == key))
+
+
+async def list_named_rooms(db: AsyncSession) -> list[Row[Any]]:
+    """Every room but conversations, archived ones too (the admin console), with its
+    number of members: company first, then branch rooms, then topics, by name."""
+    members = (
+        select(func.count())
+        .where(Membership.room_id == Room.id)
+        .correlate(Room)
+        .scalar_subquery()
+        .label("member_count")
+    )
+    rows = (await db.execute(select(Room, members).where(Room.kind != RoomKind.conversation))).all()
+    return sorted(rows, key=lambda row: (_KIND_ORDER[row[0].kind], row[0].name, row[0].id))
+
+
+async def list_all_members(db: AsyncSession, room_id: int) -> list[User]:
+    """Every member of a room, deactivated ones too, by display name (the admin console)."""
+    return list(
+        await db.scalars(
+            select(User)
+            .join(Membership, Membership.user_id == User.id)
+            .where(Membership.room_id == room_id)
+            .order_by(User.display_name, User.id)
+        )
+    )
+
+
+async def member_ids(db: AsyncSession, room_id: int) -> list[int]:
+    return list(await db.scalars(select(Membership.user_id).where(Membership.room_id == room_id)))

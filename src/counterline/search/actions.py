@@ -173,9 +173,7 @@ async def _plan(unit: Unit, viewer: User, query: SearchQuery) -> _Plan:
     if (parsed.words or parsed.phrases) and not terms:
         scope = None  # only punctuation or symbols: no message is found by them
     whole = _whole_query(parsed)
-    return _Plan(
-        scope, tuple(terms), tuple(checks), tuple(words), whole, tuple(long_words.items())
-    )
+    return _Plan(scope, tuple(terms), tuple(checks), tuple(words), whole, tuple(long_words.items()))
 
 
 def _whole_query(parsed: ParsedQuery) -> tuple[str, ...]:

@@ -52,7 +52,7 @@ async def search_page(request: Request, identity: Identified, services: Services
     boot = {
         "me": me.model_dump(mode="json"),
         "csrf_token": identity.csrf_token,
-        "time_zone": services.settings.time_zone,
+        "time_zone": services.site.time_zone,
         "language": current_language.get(),
         # Managers and administrators export what they found (GET /api/v1/search/export).
         "exports": exports_record(user.role),

@@ -62,7 +62,7 @@ def search_query(
 ) -> SearchQuery:
     """A search from the query parameters (shared with the search export)."""
     return SearchQuery(
-        zone=services.settings.zone,
+        zone=services.site.zone,
         q=q,
         room=room,
         author=author or None,

@@ -38,12 +38,14 @@ _MULTIPART_BODY = {
 async def upload_file(request: Request, identity: Identified, services: ServicesDep) -> Response:
     """Upload a picture (PNG, JPEG, GIF, WebP) or a file (PDF, Office document, CSV, plain
     text) as the multipart field `file`, at most the server's upload limit (10 MB by
-    default). The type is read from the content; pictures are stored without their
-    metadata. Attach the answer's `id` to a message (`attachments` of
-    `POST /api/v1/rooms/{room_id}/messages`); until then only you can download it."""
+    default; the admin console may change it). The type is read from the content;
+    pictures are stored without their metadata. Attach the answer's `id` to a message
+    (`attachments` of `POST /api/v1/rooms/{room_id}/messages`); until then only you can
+    download it."""
     uploads = services.uploads
+    limit = services.site.max_upload_bytes  # the console's, else the config file's
     received = await receive_file(
-        request.headers.get("content-type", ""), request.stream(), uploads.store, uploads.max_bytes
+        request.headers.get("content-type", ""), request.stream(), uploads.store, limit
     )
     prepared = await prepare_upload(uploads, received)
     async with services.transaction() as unit:

@@ -8,6 +8,7 @@ docstring of counterline.streams.endpoint.
 from __future__ import annotations
 
 import inspect
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -59,6 +60,7 @@ class Operation:
     parameters: list[Field]
     request_body: TypeText | None
     responses: list[Reply]
+    curl: str = ""
 
 
 @dataclass
@@ -116,7 +118,64 @@ def body_schema(content: dict[str, Any] | None) -> TypeText | None:
     return None
 
 
-def operation_of(method: str, path: str, spec: dict[str, Any]) -> Operation:
+# How a program calls an operation, shown with each (``curl_of``). The site's address and a
+# token come from the shell: CL=https://chat.example TOKEN=cl_...
+EXAMPLE_UUID = "6b1e0f0a-3c9d-4f6e-9a51-1d2c3b4a5e6f"
+EXAMPLE_VALUES: dict[str, Any] = {"string": "…", "integer": 1, "number": 1, "boolean": False}
+NO_TOKEN = {("POST", "/api/v1/session")}
+
+
+def example_of(schema: dict[str, Any], components: dict[str, Any], name: str = "") -> Any:
+    """A small value fitting ``schema``: the required fields and the text fields that may be
+    empty (a message's body), with placeholder values."""
+    if "$ref" in schema:
+        schema = components.get(schema["$ref"].removeprefix(REF_PREFIX), {})
+    if "anyOf" in schema or "oneOf" in schema:
+        options = [
+            s for s in schema.get("anyOf", schema.get("oneOf", [])) if s.get("type") != "null"
+        ]
+        return example_of(options[0], components, name) if options else None
+    if "enum" in schema:
+        return schema["enum"][0]
+    kind = schema.get("type")
+    if kind == "object" or "properties" in schema:
+        required = schema.get("required", [])
+        properties = schema.get("properties", {})
+        shown = [k for k, s in properties.items() if k in required or s.get("default") == ""]
+        return {key: example_of(properties[key], components, key) for key in shown}
+    if kind == "array":
+        return []
+    if name == "client_id":
+        return EXAMPLE_UUID
+    return EXAMPLE_VALUES.get(str(kind), "…")
+
+
+def curl_of(method: str, path: str, spec: dict[str, Any], components: dict[str, Any]) -> str:
+    """A curl command calling the operation with a bearer token (or none, where the route
+    takes none) and a body of its required fields."""
+    url_path = re.sub(r"\{[^}]+\}", "1", path)
+    required = [p for p in spec.get("parameters", []) if p.get("required") and p["in"] == "query"]
+    if required:
+        url_path += "?" + "&".join(f"{p['name']}=…" for p in required)
+    parts = ["curl"]
+    if method.upper() != "GET":
+        parts.append(f"-X {method.upper()}")
+    if path.startswith("/api/v1/") and (method.upper(), path) not in NO_TOKEN:
+        parts.append('-H "Authorization: Bearer $TOKEN"')
+    content = spec.get("requestBody", {}).get("content", {})
+    if "application/json" in content:
+        body = example_of(content["application/json"].get("schema", {}), components)
+        text = json.dumps(body, ensure_ascii=False).replace("'", "'\\''")
+        parts.append(f"-H 'Content-Type: application/json' -d '{text}'")
+    elif "multipart/form-data" in content:
+        parts.append("-F 'file=@FILE'")
+    parts.append(f'"$CL{url_path}"')
+    return " ".join(parts)
+
+
+def operation_of(
+    method: str, path: str, spec: dict[str, Any], components: dict[str, Any] | None = None
+) -> Operation:
     parameters = [
         Field(
             name=parameter["name"],
@@ -142,6 +201,7 @@ def operation_of(method: str, path: str, spec: dict[str, Any]) -> Operation:
         parameters=parameters,
         request_body=body_schema(spec.get("requestBody", {}).get("content")),
         responses=responses,
+        curl=curl_of(method, path, spec, components or {}),
     )
 
 
@@ -153,7 +213,10 @@ def groups_of(document: dict[str, Any]) -> list[Group]:
                 continue
             spec = item[method]
             tag = (spec.get("tags") or ["api"])[0]
-            groups.setdefault(tag, Group(tag)).operations.append(operation_of(method, path, spec))
+            components = document.get("components", {}).get("schemas", {})
+            groups.setdefault(tag, Group(tag)).operations.append(
+                operation_of(method, path, spec, components)
+            )
     return list(groups.values())
 
 

@@ -30,7 +30,7 @@ templates = Jinja2Templates(env=_environment)
 def local_time(value: datetime | None, request: Request, fmt: str = "%Y-%m-%d %H:%M") -> str:
     if value is None:
         return ""
-    zone = request.app.state.services.settings.zone
+    zone = request.app.state.services.site.zone  # the console's time zone, else the file's
     return value.astimezone(zone).strftime(fmt)
 
 
@@ -42,11 +42,12 @@ def render(
     status_code: int = 200,
     headers: dict[str, str] | None = None,
 ) -> Response:
-    settings = request.app.state.services.settings
+    site = request.app.state.services.site
     base = {
         "language": i18n.current_language.get(),
         "html_lang": "zh-CN" if i18n.current_language.get() == "zh_CN" else "en",
-        "time_zone": settings.time_zone,
+        "time_zone": site.time_zone,
+        "site_name": site.site_name,
         "version": __version__,
         "local_time": lambda value, fmt="%Y-%m-%d %H:%M": local_time(value, request, fmt),
     }

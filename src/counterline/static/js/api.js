@@ -17,7 +17,12 @@ export class ApiError extends Error {
 
 export function makeApi(csrfToken, fallbackMessage) {
   async function request(method, path, body) {
-    const headers = { Accept: "application/json", "X-CSRF-Token": csrfToken };
+    // The API answers errors in the language of Accept-Language: the page's own.
+    const headers = {
+      Accept: "application/json",
+      "Accept-Language": document.documentElement.lang || "zh-CN",
+      "X-CSRF-Token": csrfToken,
+    };
     if (body !== undefined) headers["Content-Type"] = "application/json";
     let response;
     try {

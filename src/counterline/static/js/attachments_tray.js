@@ -170,6 +170,7 @@ export class AttachmentTray {
     xhr.open("POST", "/api/v1/uploads");
     xhr.setRequestHeader("X-CSRF-Token", this.csrfToken);
     xhr.setRequestHeader("Accept", "application/json");
+    xhr.setRequestHeader("Accept-Language", document.documentElement.lang || "zh-CN");
     const form = new FormData();
     form.append("file", file, item.name);
     xhr.send(form);

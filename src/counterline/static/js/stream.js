@@ -105,6 +105,8 @@ export class Stream {
       if (event.last_message_id > this.lastMessageId) this.lastMessageId = event.last_message_id;
     }
     this.onEvent(event);
+    // Other modules of the page (notice_banner.js) follow the same socket.
+    window.dispatchEvent(new CustomEvent("counterline:stream", { detail: event }));
     if (event.type === "ready") this.onStatus("connected");
   }
 

@@ -542,3 +542,24 @@ async def set_language(unit: Unit, user: User, language: str) -> None:
         raise UserError(N_("Unknown language."))
     user.language = language
     unit.emit(AccountChanged(user_id=user.id))
+
+
+async def add_bot_user(
+    unit: Unit, *, username: str, display_name: str, branch_id: int, active: bool
+) -> User:
+    """A user row for a program, without a password (nobody logs in as it): ``active``
+    for a bot that holds tokens, inactive for one that only authors posts (a webhook's,
+    the portal's status notices): inactive accounts hold no token and stay out of the
+    directory and member lists."""
+    user = User(
+        username=username,
+        display_name=display_name,
+        branch_id=branch_id,
+        role=Role.clerk,
+        password_hash="",
+        must_change_password=False,
+        active=active,
+    )
+    unit.session.add(user)
+    await unit.session.flush()
+    return user

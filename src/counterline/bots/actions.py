@@ -14,12 +14,13 @@ from sqlalchemy.exc import IntegrityError
 from counterline.access_feed import access_changed
 from counterline.accounts import queries as account_queries
 from counterline.accounts.actions import (
+    add_bot_user,
     check_display_name,
     check_username,
     create_api_token,
     set_active,
 )
-from counterline.accounts.models import ApiToken, Role, User
+from counterline.accounts.models import ApiToken, User
 from counterline.accounts.policy import TokenScope
 from counterline.audit.actions import record
 from counterline.bots import queries
@@ -40,26 +41,6 @@ MAX_CALLBACK_URL = 2000
 # Names one outgoing hook's answers may post under (``username``); beyond them, its own.
 MAX_AUTHORS = 50
 BOT_SCOPES = (TokenScope.read.value, TokenScope.post.value)
-
-
-async def add_bot_user(
-    unit: Unit, *, username: str, display_name: str, branch_id: int, active: bool
-) -> User:
-    """A user row for a program, without a password (nobody logs in as it): ``active``
-    for a bot that holds tokens, inactive for one that only authors a hook's posts (as
-    hooks.actions makes them)."""
-    user = User(
-        username=username,
-        display_name=display_name,
-        branch_id=branch_id,
-        role=Role.clerk,
-        password_hash="",
-        must_change_password=False,
-        active=active,
-    )
-    unit.session.add(user)
-    await unit.session.flush()
-    return user
 
 
 async def _rooms(unit: Unit, room_ids: Sequence[int]) -> list[Room]:

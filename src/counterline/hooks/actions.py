@@ -11,7 +11,8 @@ from urllib.parse import parse_qs
 from sqlalchemy.exc import IntegrityError
 
 from counterline.access_feed import access_changed
-from counterline.accounts.models import Role, User
+from counterline.accounts.actions import add_bot_user
+from counterline.accounts.models import User
 from counterline.accounts.secrets import new_token, token_hash
 from counterline.audit.actions import record
 from counterline.db import Unit, utcnow
@@ -88,19 +89,11 @@ async def create_hook(
 
 
 async def _add_bot(unit: Unit, room: Room, display_name: str, branch_id: int) -> User:
-    """An account that only authors a hook's posts: inactive (so it cannot log in, hold a
-    token or show in the directory and member lists), without a password, in ``room``."""
-    bot = User(
-        username=f"hook-{secrets.token_hex(6)}",
-        display_name=display_name,
-        branch_id=branch_id,
-        role=Role.clerk,
-        password_hash="",
-        must_change_password=False,
-        active=False,
+    """The inactive account a hook's posts are by, a member of ``room``."""
+    username = f"hook-{secrets.token_hex(6)}"
+    bot = await add_bot_user(
+        unit, username=username, display_name=display_name, branch_id=branch_id, active=False
     )
-    unit.session.add(bot)
-    await unit.session.flush()
     await add_member(unit, room, bot.id)
     return bot
 

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from counterline.accounts.actions import add_bot_user
 from counterline.accounts.models import Role, User
 from counterline.audit.actions import record
 from counterline.db import Unit, utcnow
@@ -447,17 +448,14 @@ async def _notice_bot(unit: Unit, display_name: str, room: Any) -> User:
     made on the first notice, a member of each room it posts into."""
     bot = await unit.session.scalar(select(User).where(User.username == NOTICE_BOT_USERNAME))
     if bot is None:
-        bot = User(
+        branch_id = room.branch_id or await _any_branch(unit)
+        bot = await add_bot_user(
+            unit,
             username=NOTICE_BOT_USERNAME,
             display_name=display_name,
-            branch_id=room.branch_id or await _any_branch(unit),
-            role=Role.clerk,
-            password_hash="",
-            must_change_password=False,
+            branch_id=branch_id,
             active=False,
         )
-        unit.session.add(bot)
-        await unit.session.flush()
     await add_member(unit, room, bot.id)
     return bot
 

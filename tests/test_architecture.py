@@ -61,6 +61,7 @@ KNOWN_BACK_EDGES = {
     ("notices", "deps"): "notices.routes and pages",
     ("bots", "deps"): "bots.routes",
     ("portal", "deps"): "portal.routes and pages",
+    ("search", "deps"): "search.routes and pages",
     ("streams", "deps"): "streams.endpoint",
     ("rooms", "services"): "rooms.pages",
     ("streams", "services"): "streams.endpoint",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -54,14 +53,12 @@ from counterline.portal.routes import router as portal_router
 from counterline.previews.routes import router as previews_router
 from counterline.rooms.pages import router as rooms_pages
 from counterline.rooms.routes import router as rooms_router
-from counterline.search import actions as search_actions
 from counterline.search.pages import router as search_pages
 from counterline.search.routes import router as search_router
 from counterline.search.term_pages import router as search_term_pages
 from counterline.security import SecurityHeaders
 from counterline.services import Services
 from counterline.streams.endpoint import StreamEndpoint
-from counterline.tasks import stop_task
 from counterline.unicode_guard import RefuseInvalidUnicode
 from counterline.uploads.receiving import FILE_TOO_LARGE, MULTIPART_OVERHEAD, megabytes
 from counterline.uploads.routes import router as uploads_router
@@ -79,14 +76,9 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await services.start()
-        async with services.reading() as unit:
-            await search_actions.load_dictionary(unit)
-        # Terms changed through another server reach this one within a minute.
-        dictionary = asyncio.create_task(search_actions.follow_dictionary(services.reading))
         try:
             yield
         finally:
-            await stop_task(dictionary)
             await services.stop()
 
     app = CounterlineApp(

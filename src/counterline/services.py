@@ -38,6 +38,7 @@ from counterline.previews.titles import HostList, LinkTitles
 from counterline.realtime.broker import Broker, make_broker
 from counterline.realtime.events import Envelope, Event
 from counterline.realtime.hub import Hub
+from counterline.search import actions as search_actions
 from counterline.site import tasks as site_tasks
 from counterline.site.values import SiteSettings
 from counterline.sqlite_inline import WalCheckpointer
@@ -81,6 +82,7 @@ class Services:
     _checkpointer: asyncio.Task[None] | None = None
     _follower: asyncio.Task[None] | None = None
     _site_follower: asyncio.Task[None] | None = None
+    _dictionary_follower: asyncio.Task[None] | None = None
     _sqlite_writer: contextlib.AbstractAsyncContextManager[object] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -156,7 +158,12 @@ class Services:
         await self.jobs.schedule_recurring()
         async with self.reading() as unit:
             await self.site.load(unit)
+            await search_actions.load_dictionary(unit)
         self._site_follower = asyncio.create_task(self.site.follow(self.reading))
+        # Business terms changed through another server reach this one within a minute.
+        self._dictionary_follower = asyncio.create_task(
+            search_actions.follow_dictionary(self.reading)
+        )
         self._job_runner = asyncio.create_task(self.jobs.run())
         self._sweeper = asyncio.create_task(
             sweep_idle_connections(self.hub, self.settings.heartbeat_timeout_seconds)
@@ -168,7 +175,7 @@ class Services:
     async def stop(self) -> None:
         await self.writer.stop()
         tasks = (self._job_runner, self._sweeper, self._checkpointer, self._follower)
-        for task in (*tasks, self._site_follower):
+        for task in (*tasks, self._site_follower, self._dictionary_follower):
             await stop_task(task)
         await self.portal_checks.stop()
         for connection in self.hub.connections():

@@ -19,7 +19,6 @@ from counterline.errors import UserError
 from counterline.ids import Id
 from counterline.search import actions
 from counterline.search.routes import TermEditor
-from counterline.services import Services
 from counterline.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -80,7 +79,7 @@ async def remove_term(
     return RedirectResponse(f"{PAGE}?removed={quote(removed)}", status_code=303)
 
 
-async def _reload(services: Services) -> None:
+async def _reload(services: ServicesDep) -> None:
     async with services.reading() as unit:
         await actions.load_dictionary(unit)
 
@@ -88,7 +87,7 @@ async def _reload(services: Services) -> None:
 async def _render(
     request: Request,
     identity: Identity,
-    services: Services,
+    services: ServicesDep,
     *,
     added: str = "",
     removed: str = "",

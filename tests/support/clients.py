@@ -83,7 +83,7 @@ async def open_stream(
         f"{ws_url}/api/v1/stream{query}",
         additional_headers=headers,
         origin=origin,  # type: ignore[arg-type]
-        open_timeout=10,
+        open_timeout=30,  # a loaded CI machine (two test workers) may be slow to answer
     )
     return Stream(socket)
 

@@ -143,6 +143,7 @@ POLICIES: dict[tuple[str, str], Policy] = {
     ("GET", "/notices/{notice_id}/compliance"): Policy.PUBLISHER,  # managers: their branch
     ("GET", "/admin/audit"): Policy.ADMIN,
     ("GET", "/admin"): Policy.ADMIN,
+    ("GET", "/admin/integrations"): Policy.ADMIN,
     ("GET", "/site/logo"): PUBLIC,  # the logo set in the console, shown on the login page
     ("GET", "/admin/branches"): Policy.ADMIN,
     ("POST", "/admin/branches"): Policy.ADMIN,

@@ -22,6 +22,7 @@ from counterline.accounts.routes import router as accounts_router
 from counterline.accounts.token_pages import router as token_pages
 from counterline.admin.console import router as admin_console
 from counterline.admin.console_routes import router as admin_console_api
+from counterline.admin.integrations_pages import router as admin_integrations_pages
 from counterline.admin.pages import router as admin_pages
 from counterline.admin.places_pages import router as admin_places_pages
 from counterline.admin.routes import router as admin_router
@@ -120,6 +121,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.include_router(admin_console)
     app.include_router(admin_places_pages)
     app.include_router(admin_settings_pages)
+    app.include_router(admin_integrations_pages)
     app.include_router(search_term_pages)
     app.include_router(admin_pages)
     app.include_router(token_pages)

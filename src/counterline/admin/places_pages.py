@@ -118,6 +118,15 @@ async def add_branch_submit(
     return _back("branch_added", "branches")
 
 
+def _changes_of(action: str, name: str) -> dict[str, Any]:
+    """What a branch's or room's form ``action`` asks of its change action."""
+    return {
+        "rename": {"name": name},
+        "archive": {"archived": True},
+        "restore": {"archived": False},
+    }.get(action, {})
+
+
 @router.post("/admin/branches/{branch_id}")
 async def change_branch_submit(
     request: Request,
@@ -131,11 +140,7 @@ async def change_branch_submit(
 ) -> Response:
     """``action``: rename (with ``name``), archive or restore."""
     check_form_token(request, csrf_token, identity.csrf_token)
-    changes: dict[str, Any] = {
-        "rename": {"name": name},
-        "archive": {"archived": True},
-        "restore": {"archived": False},
-    }.get(action, {})
+    changes = _changes_of(action, name)
     try:
         async with services.transaction() as unit:
             await places.change_branch(unit, identity.user, branch_id, client_ip=ip, **changes)
@@ -181,11 +186,7 @@ async def change_room_submit(
 ) -> Response:
     """``action``: rename (with ``name``), archive or restore."""
     check_form_token(request, csrf_token, identity.csrf_token)
-    changes: dict[str, Any] = {
-        "rename": {"name": name},
-        "archive": {"archived": True},
-        "restore": {"archived": False},
-    }.get(action, {})
+    changes = _changes_of(action, name)
     try:
         async with services.transaction() as unit:
             await places.change_room(unit, identity.user, room_id, client_ip=ip, **changes)

@@ -170,18 +170,71 @@ class LoginResult:
     error: UserError | None = None
 
 
-async def log_in(unit: Unit, username: str, password: str, client_ip: str) -> LoginResult:
-    """Check throttling, then the password; on success open a fresh session."""
-    username = unicodedata.normalize("NFKC", username.strip())[:64]
-    await queries.serialise_attempts(unit.session, username, client_ip)
-    now = utcnow()
+@dataclass(frozen=True, slots=True)
+class PasswordVerdict:
+    """The password checked against the hash an account had (``check_password``), before
+    the write transaction of ``log_in``: argon2 takes tens of milliseconds, and inside
+    that transaction it would hold every other write back (on SQLite, one writer)."""
+
+    username: str
+    password_hash: str | None
+    valid: bool
+
+    def holds_for(self, username: str, user: User | None) -> bool:
+        """Whether it is about this account's hash as it is now (not changed since)."""
+        return self.username == username and self.password_hash == (
+            user.password_hash if user else None
+        )
+
+
+def _login_name(username: str) -> str:
+    return unicodedata.normalize("NFKC", username.strip())[:64]
+
+
+async def _throttled(
+    unit: Unit, username: str, client_ip: str, now: datetime
+) -> tuple[list[throttling.Tally], timedelta]:
+    """The tallies, and how long this attempt must wait (zero or less: it may go on)."""
     tallies = await throttling.tally(unit.session, username, client_ip, now)
     known = await throttling.is_known_address(unit.session, username, client_ip, now)
-    remaining = throttling.wait(tallies, known, now)
+    return tallies, throttling.wait(tallies, known, now)
+
+
+async def check_password(
+    unit: Unit, username: str, password: str, client_ip: str
+) -> PasswordVerdict | None:
+    """Read-only first step of a login: None if the attempt must wait anyway (``log_in``
+    says so), else the password's verdict for ``log_in`` to use."""
+    username = _login_name(username)
+    _, remaining = await _throttled(unit, username, client_ip, utcnow())
+    if remaining > timedelta(0):
+        return None
+    user = await queries.find_user_by_username(unit.session, username)
+    stored = user.password_hash if user else None
+    return PasswordVerdict(username, stored, await verify_password(stored, password[:256]))
+
+
+async def log_in(
+    unit: Unit,
+    username: str,
+    password: str,
+    client_ip: str,
+    verdict: PasswordVerdict | None = None,
+) -> LoginResult:
+    """Check throttling, then the password (``verdict``, if it still holds, saves checking
+    it here); on success open a fresh session. Attempts are serialised and counted here,
+    so parallel guesses cannot outrun the limit whatever their verdicts said."""
+    username = _login_name(username)
+    await queries.serialise_attempts(unit.session, username, client_ip)
+    now = utcnow()
+    tallies, remaining = await _throttled(unit, username, client_ip, now)
     if remaining > timedelta(0):
         return LoginResult(error=throttling.refusal(remaining))
     user = await queries.find_user_by_username(unit.session, username)
-    valid = await verify_password(user.password_hash if user else None, password[:256])
+    if verdict is not None and verdict.holds_for(username, user):
+        valid = verdict.valid
+    else:
+        valid = await verify_password(user.password_hash if user else None, password[:256])
     if user is None or not valid or not user.active:
         unit.session.add(LoginAttempt(username=username, client_ip=client_ip, at=now))
         record(unit, "login.failed", target=f"username:{username}", client_ip=client_ip)
@@ -195,13 +248,18 @@ async def log_in(unit: Unit, username: str, password: str, client_ip: str) -> Lo
 
 
 async def log_in_replacing(
-    unit: Unit, old_token: str | None, username: str, password: str, client_ip: str
+    unit: Unit,
+    old_token: str | None,
+    username: str,
+    password: str,
+    client_ip: str,
+    verdict: PasswordVerdict | None = None,
 ) -> LoginResult:
     """Log in from a browser that may still hold a session: that session ends first, so on
     a shared counter PC the previous clerk's session never outlives the next login."""
     if old_token:
         await log_out(unit, old_token, client_ip)
-    return await log_in(unit, username, password, client_ip)
+    return await log_in(unit, username, password, client_ip, verdict)
 
 
 def _record_crossings(

@@ -72,8 +72,10 @@ async def login_submit(
 ) -> Response:
     check_form_token(request, csrf_token, request.cookies.get(LOGIN_CSRF_COOKIE))
     old = request.cookies.get(SESSION_COOKIE)
+    async with services.reading() as unit:
+        verdict = await accounts.check_password(unit, username, password, ip)
     async with services.transaction() as unit:
-        result = await accounts.log_in_replacing(unit, old, username, password, ip)
+        result = await accounts.log_in_replacing(unit, old, username, password, ip, verdict)
     if result.error is not None:
         return _login_form(
             request,

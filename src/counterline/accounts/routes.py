@@ -49,9 +49,11 @@ async def log_in(
 ) -> SessionOut:
     """Log in with username and password; sets the session cookie."""
     old = request.cookies.get(SESSION_COOKIE)
+    async with services.reading() as unit:
+        verdict = await actions.check_password(unit, credentials.username, credentials.password, ip)
     async with services.transaction() as unit:
         result = await actions.log_in_replacing(
-            unit, old, credentials.username, credentials.password, ip
+            unit, old, credentials.username, credentials.password, ip, verdict
         )
         if result.error is None:
             assert result.user is not None

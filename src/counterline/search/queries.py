@@ -2,15 +2,21 @@
 rooms and the filters joined in; the texts to check them against; the rows of a page.
 
 The index (``message_search``, migration 0008) answers "which messages have all these
-terms". Candidates come newest first (``ORDER BY message id DESC LIMIT n``), so the
-database can walk the index backwards and stop after n: on SQLite FTS5 delivers rowids in
-that order; on PostgreSQL a common term is read walking the primary key backwards and a
-rare one from the GIN index, as the planner's term statistics say. Terms are bound values
-(an FTS5 expression of double-quoted terms, a tsquery of quoted lexemes), never SQL text.
+terms". Candidates come newest first (``ORDER BY message id DESC LIMIT n``): on SQLite FTS5
+delivers rowids in that order and stops after n. On PostgreSQL the words alone (no filter
+on the messages table) are found in windows, newest first, whose shape the planner cannot
+change (``_postgres_newest``): the newest rows in scope are read and tested, a window at a
+time, while the words are common there; once they are rare (none in the first window, or
+so few that fetching the rest through the GIN index costs less than reading on), the GIN
+index gives the rest. The planner cannot choose this itself: it estimates a long word's
+character pairs as independent (far rarer than they are), and the prepared statement's
+generic plan sees no term at all. Terms are bound values (an FTS5 expression of
+double-quoted terms, a tsquery of quoted lexemes), never SQL text.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,13 +38,14 @@ from sqlalchemy import (
     table,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from counterline.accounts.models import User
 from counterline.branches.models import Branch
 from counterline.messages.models import Message, MessageAddressee, MessageAttachment
 from counterline.rooms.models import Membership, Room
 from counterline.search.models import SearchTerm
+from counterline.search.term_shares import term_shares
 from counterline.uploads.models import Upload
 
 _SQLITE_INDEX = table("message_search", column("rowid", Integer), column("terms"))
@@ -123,6 +130,8 @@ async def candidate_ids(
     (``tsquery_value``; only PostgreSQL's planner needs them)."""
     connection = await db.connection()
     if db.bind.dialect.name == "postgresql":
+        if terms and not scope.narrows_messages:
+            return await _postgres_newest(connection, scope, terms, below, limit, words)
         statement, parameters = _postgres_candidates(scope, terms, below, words)
     else:
         statement, parameters = _sqlite_candidates(scope, terms, below)
@@ -180,6 +189,150 @@ def _postgres_candidates(
         where.append(key < bindparam("below"))
         parameters["below"] = below
     return statement.where(*where).order_by(key.desc()), parameters
+
+
+# PostgreSQL, words without a filter on the messages table: windows newest first.
+RARE_MATCHES = 1000  # matches at most (term_shares) for which the GIN index goes first
+MIN_WINDOW, FIRST_WINDOW, MAX_FIRST_WINDOW = 200, 2000, 8000  # rows read and tested first
+PROBE_WINDOW = 500  # first, for words rare together if independent, common each
+MAX_WINDOW = 25_000  # rows passed in one window at most (about 10 ms)
+MAX_READ = 100_000  # rows passed in all before the GIN index gives the rest anyway
+# A match fetched through the GIN index costs about as much as this many rows read in order
+# (its row is anywhere in the table; the newest rows are together and cached): bench.search.
+GIN_ROW_COST = 40
+
+
+async def _postgres_newest(
+    connection: AsyncConnection,
+    scope: Scope,
+    terms: Sequence[str],
+    below: int | None,
+    limit: int,
+    words: Sequence[Word],
+) -> list[int]:
+    """Up to ``limit`` ids in scope having all ``terms``, newest first, below ``below``.
+
+    Terms in at most ``RARE_MATCHES`` messages (``term_shares``) come from the GIN index.
+    Others are looked for in windows: the newest rows in scope below the last one read,
+    each tested against the terms, the reading stopped as soon as the page is full. The
+    first window is what should fill the page at the terms' expected share
+    (``PROBE_WINDOW`` when that says rare but the bound does not); the next ones are sized
+    by the matches seen so far. When a window had none, or fetching the remaining matches
+    at the rate seen through the GIN index costs less than reading on (``GIN_ROW_COST``;
+    reading counts the rows of other rooms passed over), or ``MAX_READ`` rows were passed,
+    the GIN index gives the rest below the last row read. So a common word costs the few
+    thousand newest rows that hold its page, a rare one its matches, and no plan depends on
+    the planner's estimates (bench/README.md, "Search over 1,000,000 messages")."""
+    parameters: dict[str, Any] = {"viewer": scope.viewer_id, "match": tsquery_value(terms, words)}
+    index = _POSTGRES_INDEX
+    one_room = scope.room_ids is not None and len(scope.room_ids) == 1
+    rooms = (
+        []
+        if scope.room_ids is None
+        else [_in_rooms(index.c.room_id, scope.room_ids, parameters, postgres=True)]
+    )
+    shares = await term_shares(connection)
+    window = FIRST_WINDOW
+    if shares is not None:
+        expected = shares.expected(terms, words)
+        if shares.at_most(terms, words) * shares.rows <= RARE_MATCHES:
+            return await _rest_from_gin(connection, rooms, parameters, below, limit)
+        if expected * shares.rows <= RARE_MATCHES:
+            window = PROBE_WINDOW  # rare if its words are independent: a look first
+        else:
+            window = min(MAX_FIRST_WINDOW, max(MIN_WINDOW, math.ceil(2 * limit / expected)))
+    found: list[int] = []
+    read = passed = 0
+    while True:
+        wanted = limit - len(found)
+        statement = _window(rooms, below is not None).limit(wanted + 2)
+        rows = await connection.execute(statement, {**parameters, "below": below, "window": window})
+        highest = lowest = None
+        for message_id, hit, number in rows:
+            if hit:
+                found.append(message_id)
+            if number == 1:
+                highest = message_id
+            if number == window:
+                lowest = message_id
+        if len(found) >= limit or lowest is None:  # the page is full, or nothing older
+            return found[:limit]
+        assert highest is not None
+        read += window
+        # One room is read on its own index; other scopes walk every room's rows.
+        passed += window if one_room else highest - lowest + 1
+        below = lowest
+        wanted = limit - len(found)
+        rate, cost = len(found) / read, passed / read  # matches and rows passed per row read
+        if not found or GIN_ROW_COST * rate * lowest < cost * wanted / rate or passed >= MAX_READ:
+            return found + await _rest_from_gin(connection, rooms, parameters, below, wanted)
+        window = min(MAX_WINDOW // math.ceil(cost), max(MIN_WINDOW, math.ceil(1.5 * wanted / rate)))
+
+
+async def _rest_from_gin(
+    connection: AsyncConnection,
+    rooms: list[ColumnElement[bool]],
+    parameters: dict[str, Any],
+    below: int | None,
+    limit: int,
+) -> list[int]:
+    statement = _from_gin(rooms, below is not None).limit(limit)
+    return list((await connection.execute(statement, {**parameters, "below": below})).scalars())
+
+
+def _window(rooms: list[ColumnElement[bool]], below: bool) -> Select[Any]:
+    """The newest ``window`` rows in scope (below ``below``), newest first, as (id, whether
+    it has the terms, its number from 1): those with the terms, and the first and the
+    last row (where the next window starts). Read in order, so a LIMIT on this stops the
+    reading as soon as enough matches are found; the LIMIT inside fixes the plan: the rows
+    are read newest first (on the (room_id, message_id) index for one room, the primary key
+    otherwise), never gathered from the GIN index and sorted."""
+    index = _POSTGRES_INDEX
+    # The viewer's rooms as an array, read once: tested on each row read, cheaper than a
+    # join per row (most rows read in a narrow scope are another room's).
+    member = index.c.room_id == any_(func.array(_MEMBER_ROOMS.scalar_subquery()))
+    where = [member, *rooms]
+    if below:
+        where.append(index.c.message_id < bindparam("below"))
+    recent = (
+        select(index.c.message_id, index.c.terms)
+        .where(*where)
+        .order_by(index.c.message_id.desc())
+        .limit(bindparam("window", type_=Integer))
+        .subquery("recent")
+    )
+    numbered = select(
+        recent.c.message_id,
+        recent.c.terms.op("@@")(bindparam("match", type_=TSQUERY)).label("hit"),
+        func.row_number().over(order_by=recent.c.message_id.desc()).label("number"),
+    ).subquery("numbered")
+    window = bindparam("window", type_=Integer)
+    return (
+        select(numbered.c.message_id, numbered.c.hit, numbered.c.number)
+        .where(or_(numbered.c.hit, numbered.c.number == 1, numbered.c.number == window))
+        .order_by(numbered.c.message_id.desc())
+    )
+
+
+def _from_gin(rooms: list[ColumnElement[bool]], below: bool) -> Select[Any]:
+    """Ids having the terms (below ``below``), newest first, found through the GIN index:
+    the matches are gathered in a materialized CTE (no ORDER BY ... LIMIT there for the
+    planner to walk the table for), then sorted."""
+    index = _POSTGRES_INDEX
+    where = [index.c.terms.op("@@")(bindparam("match", type_=TSQUERY)), *rooms]
+    if below:
+        where.append(index.c.message_id < bindparam("below"))
+    hits = (
+        select(index.c.message_id, index.c.room_id)
+        .where(*where)
+        .cte("hits")
+        .prefix_with("MATERIALIZED")
+    )
+    return (
+        select(hits.c.message_id)
+        .where(hits.c.room_id.in_(_MEMBER_ROOMS))
+        .order_by(hits.c.message_id.desc())
+    )
 
 
 def _in_rooms(

@@ -162,7 +162,9 @@ class Session:
         settle_timeout: float = 300,
         allow_failed_connects: bool = False,
         first_seq: int | None = None,
+        env: dict[str, str] | None = None,
     ) -> None:
+        self.env = env  # extra settings for the Counterline nodes (COUNTERLINE_*)
         self.settle_timeout = settle_timeout
         self.allow_failed_connects = allow_failed_connects
         self.make_audience = audience or branch_day
@@ -183,7 +185,7 @@ class Session:
         manifest = self.provisioned.manifest
         if self.kind == "counterline":
             servers = self.stack.enter_context(
-                counterline_nodes(self.args, self.run_dir, self.provisioned)
+                counterline_nodes(self.args, self.run_dir, self.provisioned, self.env)
             )
         else:
             servers = [self.stack.enter_context(baseline_server(self.args, self.run_dir, manifest))]

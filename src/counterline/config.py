@@ -76,6 +76,12 @@ class Settings(BaseSettings):
     portal_check_seconds: float = Field(default=300.0, gt=0)
     portal_check_timeout_seconds: float = Field(default=3.0, gt=0, le=60)
     portal_slow_ms: int = Field(default=1500, ge=1)
+    # The garbage collector while serving (ops/collector.py): freeze what start-up made,
+    # collect the youngest generation every gc_threshold allocations (Python: 700), and
+    # freeze what survives each full collection (gc_refreeze). Off: Python's defaults.
+    gc_tuning: bool = True
+    gc_threshold: int = Field(default=50_000, ge=1)
+    gc_refreeze: bool = True
     # Extra modules whose `jobs` (a JobSet) the runner also runs: plug-ins, test kinds.
     task_modules: Annotated[list[str], NoDecode] = Field(default_factory=list)
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from counterline.jobs.queries import JobCounts
 from counterline.jobs.runner import JobStats
 from counterline.measures import Summary
+from counterline.ops.collector import Pauses
 
 
 @dataclass
@@ -87,5 +88,30 @@ def render_jobs(stats: JobStats, counts: JobCounts) -> str:
         "# TYPE counterline_job_seconds summary",
         f"counterline_job_seconds_count {stats.run_seconds.count}",
         f"counterline_job_seconds_sum {stats.run_seconds.total:.6f}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def render_collector(pauses: Pauses, frozen: int) -> str:
+    """Python's garbage collector in this process (ops/collector.py)."""
+    lines = []
+    for metric, help_text, summaries in (
+        ("counterline_gc_pause_seconds", "Collector pauses (wall time).", pauses.wall),
+        ("counterline_gc_cpu_seconds", "CPU time of collector pauses.", pauses.cpu),
+    ):
+        lines += [f"# HELP {metric} {help_text} by generation", f"# TYPE {metric} summary"]
+        for generation, observed in enumerate(summaries):
+            label = f'{{generation="{generation}"}}'
+            lines += [
+                f"{metric}_count{label} {observed.count}",
+                f"{metric}_sum{label} {observed.total:.6f}",
+            ]
+    lines += [
+        "# HELP counterline_gc_longest_pause_seconds The longest collector pause so far.",
+        "# TYPE counterline_gc_longest_pause_seconds gauge",
+        f"counterline_gc_longest_pause_seconds {pauses.longest:.6f}",
+        "# HELP counterline_gc_frozen_objects Objects frozen out of the collector's scans.",
+        "# TYPE counterline_gc_frozen_objects gauge",
+        f"counterline_gc_frozen_objects {frozen}",
     ]
     return "\n".join(lines) + "\n"

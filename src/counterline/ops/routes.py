@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import gc
+
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, PlainTextResponse
 
 from counterline.accounts.guards import PUBLIC
 from counterline.db import ping
 from counterline.deps import ServicesDep
-from counterline.ops.metrics import render, render_jobs
+from counterline.ops.collector import PAUSES
+from counterline.ops.metrics import render, render_collector, render_jobs
 
 router = APIRouter(include_in_schema=False)
 
@@ -43,4 +46,5 @@ async def metrics(services: ServicesDep) -> PlainTextResponse:
         live_healthy=services.broker.healthy,
     )
     body += render_jobs(services.jobs.stats, await services.jobs.counts())
+    body += render_collector(PAUSES, gc.get_freeze_count())
     return PlainTextResponse(body, media_type="text/plain; version=0.0.4")

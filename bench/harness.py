@@ -105,17 +105,22 @@ def can_pin(args: argparse.Namespace) -> bool:
 
 
 def server_cores(args: argparse.Namespace, node: int = 0) -> str | None:
-    """The core(s) for server process ``node``: 0 for a single server, else one each."""
+    """The core(s) for server process ``node``: 0 for a single server, else one each (or
+    all on core 0 with ``args.nodes_on_one_core``, as bench.scaleout measures them)."""
     if not can_pin(args):
         return None
     count = os.cpu_count() or 1
-    if args.nodes > 1:
+    if args.nodes > 1 and not nodes_on_one_core(args):
         return str(node % count)
     return "0"
 
 
+def nodes_on_one_core(args: argparse.Namespace) -> bool:
+    return bool(getattr(args, "nodes_on_one_core", False))
+
+
 def generator_cores(args: argparse.Namespace) -> str | None:
-    if not can_pin(args) or args.nodes > 1:
+    if not can_pin(args) or (args.nodes > 1 and not nodes_on_one_core(args)):
         return None
     last = (os.cpu_count() or 2) - 1
     return "1" if last == 1 else f"1-{last}"

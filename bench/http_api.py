@@ -1,8 +1,10 @@
 """HTTP: requests/s and latency with 16 concurrent clients (logged-in browsers: session
-cookie + CSRF token) for the room page, a page of the messages API, the room list and
-posting a message; baseline, same run: a bare Starlette "hello" endpoint under uvicorn.
-Afterwards every acknowledged post is looked up in the database by id, body and room
-(0 missing, 0 duplicated, 0 extra expected).
+cookie + CSRF token) for the room page, pages of the messages API (newest, ``before=``,
+``after=``), the room list and posting a message; references, same run: a bare Starlette
+"hello" endpoint under uvicorn, and the lean reference for reads (bench/lean.py: a bare
+Starlette endpoint reading the same newest 50 rows of the same SQLite file with ``sqlite3``
+and answering JSON). Afterwards every acknowledged post is looked up in the database by
+id, body and room (0 missing, 0 duplicated, 0 extra expected).
 
 The load generator is multi-process Python speaking HTTP/1.1 itself (bench/httpclient.py),
 closed loop: each client sends its next request when the last one is answered.
@@ -29,7 +31,9 @@ from bench.harness import (
     Meter,
     Server,
     arguments,
+    console_script,
     emit_json,
+    free_port,
     generator_cores,
     hello_server,
     latency_summary,
@@ -43,7 +47,58 @@ from bench.seed import Shape
 from bench.sender import Post
 from bench.targets import check_store, counterline_nodes
 
-ENDPOINTS = ("hello", "room page", "messages API", "room list", "post message")
+ENDPOINTS = (
+    "hello",
+    "lean reference",
+    "room page",
+    "messages API",
+    "messages API before=",
+    "messages API after=",
+    "room list",
+    "messages API, returning tab",
+    "room list, returning tab",
+    "post message",
+)
+REFERENCES = ("hello", "lean reference")
+LEAN_READS = ("messages API", "messages API before=", "messages API after=", "room list")
+# A tab that already holds the answer sends its ETag back (If-None-Match): 304, no body.
+RETURNING = {"messages API, returning tab": "messages API", "room list, returning tab": "room list"}
+
+
+def lean_server(run_dir: Path, database_url: str, *, cores: str | None = None) -> Server:
+    """The lean reference (bench/lean.py) under uvicorn, started like the hello app, on the
+    run's SQLite file."""
+    port = free_port()
+    command = [console_script("uvicorn"), "bench.lean:app", "--host", "127.0.0.1"]
+    command += ["--port", str(port), "--log-level", "info", "--no-proxy-headers"]
+    path = database_url.split(":///", 1)[1]
+    return Server(
+        "lean", pinned(command, cores), port, run_dir / "lean.log", {"BENCH_LEAN_DATABASE": path}
+    ).start()
+
+
+def fetch_etags(
+    server: Server, sessions: list[dict[str, Any]], manifest: Manifest, ids: dict[str, int]
+) -> None:
+    """Each session's ETag of the pages a returning tab asks for again."""
+    for session in sessions:
+        headers = {"Cookie": session["cookie"]}
+        with httpx.Client(base_url=server.url, timeout=60, headers=headers) as http:
+            session["etags"] = {}
+            for endpoint in set(RETURNING.values()):
+                path = request_spec(endpoint, session, manifest, ids)["path"]
+                session["etags"][path] = http.get(path).raise_for_status().headers.get("etag")
+
+
+def history_ids(server: Server, session: dict[str, Any], room_id: int) -> dict[str, int]:
+    """Ids for ``before=`` (the second page) and ``after=`` (50 messages, more after them)."""
+    headers = {"Cookie": session["cookie"]}
+    with httpx.Client(base_url=server.url, timeout=60, headers=headers) as http:
+        path = f"/api/v1/rooms/{room_id}/messages"
+        newest = http.get(path).raise_for_status().json()["messages"]
+        older = http.get(path, params={"before": newest[0]["id"]}).raise_for_status().json()
+        first = older["messages"][0]["id"] if older["messages"] else newest[0]["id"]
+    return {"before": newest[0]["id"], "after": first - 1}
 
 
 def log_in(server: Server, manifest: Manifest, count: int) -> list[dict[str, Any]]:
@@ -66,15 +121,27 @@ def log_in(server: Server, manifest: Manifest, count: int) -> list[dict[str, Any
     return sessions
 
 
-def request_spec(endpoint: str, session: dict[str, Any], manifest: Manifest) -> dict[str, Any]:
+def request_spec(
+    endpoint: str, session: dict[str, Any], manifest: Manifest, ids: dict[str, int] | None = None
+) -> dict[str, Any]:
+    if endpoint in RETURNING:
+        spec = request_spec(RETURNING[endpoint], session, manifest, ids)
+        spec["headers"] = {**spec["headers"], "If-None-Match": session["etags"][spec["path"]]}
+        return spec
     if endpoint == "hello":
         return {"method": "GET", "path": "/", "headers": {}}
-    headers = {"Cookie": session["cookie"], "Accept-Language": "zh-CN"}
     company = manifest.company_room_id
+    if endpoint == "lean reference":
+        return {"method": "GET", "path": f"/rooms/{company}/messages", "headers": {}}
+    headers = {"Cookie": session["cookie"], "Accept-Language": "zh-CN"}
     if endpoint == "room page":
         return {"method": "GET", "path": f"/rooms/{company}", "headers": headers}
-    if endpoint == "messages API":
-        return {"method": "GET", "path": f"/api/v1/rooms/{company}/messages", "headers": headers}
+    if endpoint.startswith("messages API"):
+        path = f"/api/v1/rooms/{company}/messages"
+        if endpoint.endswith("="):
+            option = endpoint.split()[-1].rstrip("=")
+            path += f"?{option}={(ids or {})[option]}"
+        return {"method": "GET", "path": path, "headers": headers}
     if endpoint == "room list":
         return {"method": "GET", "path": "/api/v1/rooms", "headers": headers}
     room_id = session["branch_room_id"]
@@ -181,12 +248,25 @@ def main() -> None:
             results["hello"] = load(args, run_dir, hello, specs, "hello")
         finally:
             hello.stop()
+        if provisioned.database_url.startswith("sqlite"):
+            lean = lean_server(run_dir, provisioned.database_url, cores=server_cores(args))
+            try:
+                specs = [request_spec("lean reference", {}, manifest)] * args.clients
+                results["lean reference"] = load(args, run_dir, lean, specs, "lean")
+            finally:
+                lean.stop()
         with counterline_nodes(args, run_dir, provisioned) as servers:
             sessions = log_in(servers[0], manifest, args.clients)
-            for endpoint in ENDPOINTS[1:]:
+            ids = history_ids(servers[0], sessions[0], manifest.company_room_id)
+            for endpoint in ENDPOINTS[2:]:
+                if endpoint in RETURNING:
+                    if "etags" not in sessions[0]:
+                        fetch_etags(servers[0], sessions, manifest, ids)
+                    if None in sessions[0]["etags"].values():
+                        continue  # a server without validators: nothing to send back
                 specs = []
                 for number, session in enumerate(sessions):
-                    spec = request_spec(endpoint, session, manifest)
+                    spec = request_spec(endpoint, session, manifest, ids)
                     spec["first_seq"] = number * 10_000_000
                     specs.append(spec)
                 results[endpoint] = load(
@@ -198,16 +278,27 @@ def main() -> None:
         ]
         check = check_store(provisioned.database_url, posts)
     base = results["hello"]["requests_per_s"]
+    lean = results.get("lean reference", {}).get("requests_per_s")
     rows = []
     for endpoint in ENDPOINTS:
+        if endpoint not in results:
+            why = "SQLite only" if endpoint == "lean reference" else "the server sent no ETag"
+            rows.append((endpoint, f"not measured ({why})"))
+            continue
         r = results[endpoint]
         r.pop("posts", None)
-        bad = {code: n for code, n in r["statuses"].items() if not code.startswith("2")}
+        expected = "304" if endpoint in RETURNING else "2"
+        bad = {code: n for code, n in r["statuses"].items() if not code.startswith(expected)}
         failed = failed or bool(bad) or bool(r["errors"])
+        if lean and (endpoint in LEAN_READS or endpoint in RETURNING or endpoint == "room page"):
+            r["of_lean"] = round(r["requests_per_s"] / lean, 3)
+            ratio = f"{r['of_lean']:.2f} of lean"
+        else:
+            ratio = f"{r['requests_per_s'] / base:.2f} of hello"
         rows.append(
             (
                 endpoint,
-                f"{r['requests_per_s']:>8} req/s ({r['requests_per_s'] / base:.2f} of hello)  "
+                f"{r['requests_per_s']:>8} req/s ({ratio})  "
                 f"p50 {r['latency']['p50_ms']} ms  p99 {r['latency']['p99_ms']} ms  "
                 f"server {r['server_cores'] * 100:.0f}% ({r['server_cpu_ms_per_request']} ms "
                 f"CPU/request)  generator {r['generator_cores'] * 100:.0f}%  "

@@ -47,6 +47,10 @@ class InlineConnection(aiosqlite.Connection):
     def __await__(self) -> Any:
         return self._connect().__await__()  # no worker thread to start
 
+    def run_now(self, sql: str) -> None:
+        """Run a statement that answers no rows (``BEGIN``) at once, without a cursor."""
+        self._conn.execute(sql)
+
 
 def inline_connector(path: str, *, busy_timeout_seconds: float) -> Callable[[], Any]:
     """An ``async_creator`` for SQLAlchemy's aiosqlite dialect."""

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, delete, func, select, text, update
+from sqlalchemy import Row, bindparam, delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -43,9 +43,16 @@ async def list_directory(db: AsyncSession) -> Sequence[Row[Any]]:
 
 
 # Desktop notification settings (GET/PUT /api/v1/account/notifications, inbox.routes).
+_NOTIFICATION_SETTINGS = select(User.notify_level, User.notify_sound).where(
+    User.id == bindparam("user_id")
+)
+
+
 async def notification_settings(db: AsyncSession, user_id: int) -> tuple[str, bool] | None:
-    query = select(User.notify_level, User.notify_sound).where(User.id == user_id)
-    row = (await db.execute(query)).one_or_none()
+    """Read on every room page: built once, run as Core."""
+    connection = await db.connection()
+    result = await connection.execute(_NOTIFICATION_SETTINGS, {"user_id": user_id})
+    row = result.one_or_none()
     return None if row is None else (row[0], bool(row[1]))
 
 

@@ -10,6 +10,7 @@ from pypinyin import lazy_pinyin
 from counterline.accounts import queries
 from counterline.accounts.models import User
 from counterline.accounts.schemas import UserOut
+from counterline.branches import queries as branch_queries
 from counterline.branches.models import Branch
 from counterline.db import Unit
 
@@ -22,13 +23,17 @@ class OnlineStatus(Protocol):
 
 
 def user_out(user: User, branch: Branch, presence: OnlineStatus) -> UserOut:
+    return _user_out(user, branch.id, branch.name, presence)
+
+
+def _user_out(user: User, branch_id: int, branch_name: str, presence: OnlineStatus) -> UserOut:
     return UserOut(
         id=user.id,
         username=user.username,
         display_name=user.display_name,
         role=user.role,
-        branch_id=branch.id,
-        branch_name=branch.name,
+        branch_id=branch_id,
+        branch_name=branch_name,
         online=presence.is_online(user.id),
         last_seen_at=user.last_seen_at,
     )
@@ -62,6 +67,8 @@ async def list_directory(unit: Unit, presence: OnlineStatus) -> list[dict[str, A
 
 
 async def describe(unit: Unit, user: User, presence: OnlineStatus) -> UserOut:
-    branch = await unit.session.get(Branch, user.branch_id)
+    """The user as every page's account menu shows her (her branch's name read as Core:
+    loading a Branch through the session cost as much as a page of history)."""
+    branch = await branch_queries.find_branch_name(unit.session, user.branch_id)
     assert branch is not None
-    return user_out(user, branch, presence)
+    return _user_out(user, *branch, presence)

@@ -356,8 +356,12 @@ async def list_missed(
     return await _fetch(db, _MISSED.to(staff), parameters)
 
 
+_LATEST_ID = select(Message.id).order_by(Message.id.desc()).limit(1)
+
+
 async def latest_message_id(db: AsyncSession) -> int:
-    return await db.scalar(select(Message.id).order_by(Message.id.desc()).limit(1)) or 0
+    connection = await db.connection()
+    return await connection.scalar(_LATEST_ID) or 0
 
 
 async def list_after_anywhere(db: AsyncSession, after: int, limit: int) -> list[StoredMessage]:

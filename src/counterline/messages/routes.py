@@ -4,13 +4,14 @@ import datetime as dt
 import re
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BeforeValidator
 
 from counterline.accounts import policy
 from counterline.accounts.actions import Identity
 from counterline.accounts.guards import Identified, role_guard
 from counterline.api_errors import BODY_ERRORS, ErrorOut, error_responses
+from counterline.conditional import conditional_json
 from counterline.deps import ClientIp, ServicesDep
 from counterline.ids import Id, IdOrZero
 from counterline.messages import actions, editing
@@ -48,6 +49,7 @@ Day = Annotated[dt.date, BeforeValidator(_written_as_a_day)]
     responses=error_responses(400, 401, 403, 404, 422),
 )
 async def list_messages(
+    request: Request,
     room_id: Id,
     identity: Identified,
     services: ServicesDep,
@@ -62,9 +64,12 @@ async def list_messages(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Response:
-    """A page of a room's history, oldest first. Without options: the newest page."""
+    """A page of a room's history, oldest first. Without options: the newest page.
+
+    The answer carries an `ETag`: sent back in `If-None-Match`, it is answered 304 with no
+    body while the page is unchanged (a tab reopening the room)."""
     async with services.reading() as unit:
-        page = await actions.list_messages(
+        page = await actions.list_messages_json(
             unit,
             identity.user,
             room_id,
@@ -74,7 +79,7 @@ async def list_messages(
             zone=services.site.zone,
             limit=limit,
         )
-    return json_of(page)
+    return conditional_json(request, page)
 
 
 @router.post(

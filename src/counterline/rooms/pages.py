@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -18,7 +19,7 @@ from counterline.deps import ServicesDep, check_form_token
 from counterline.errors import NotFound
 from counterline.i18n import current_language
 from counterline.ids import Id
-from counterline.messages.actions import list_messages
+from counterline.messages.actions import list_messages_json
 from counterline.messages.mentions import ALL_TOKENS
 from counterline.messages.queries import latest_message_id
 from counterline.rooms import queries as room_queries
@@ -41,6 +42,13 @@ async def _directory_json(unit: Unit, services: Services) -> str:
         directory = encode_for_page(await account_views.list_directory(unit, services.presence))
         services.directory.put(directory)
     return directory
+
+
+@lru_cache(maxsize=16)
+def _client_strings(language: str) -> dict[str, str]:
+    """The page's translated script strings, once per language (a hundred-odd lookups);
+    ``language`` is the current one, the key under which client_strings reads them."""
+    return client_strings()
 
 
 @router.get("/")
@@ -75,26 +83,31 @@ async def room_page(
     """A room's chat page; for a public topic room the user isn't in, the offer to join it.
     A malformed id (``/rooms/abc``, ``/rooms/0``) gets app.py's HTML 404 page."""
     user = identity.user
+    # One reading unit for the whole page (the first thing a thousand clerks open at once).
     async with services.reading() as unit:
-        member = await room_queries.is_member(unit.session, room_id, user.id)
+        if not await room_queries.is_member(unit.session, room_id, user.id):
+            member = False
+        else:
+            member = True
+            rooms = await room_queries.list_rooms_of(unit.session, user.id)
+            shown_rooms = await room_list_of(unit, rooms, user.id)
+            # An archived room is not in the room list; its members still read it here.
+            shown = next((out for out in shown_rooms if out["id"] == room_id), None)
+            archived = shown is None
+            if archived:
+                shown = RoomOut.of(await get_visible_room(unit, user, room_id)).model_dump(
+                    mode="json"
+                )
+            notify = await account_queries.notification_settings(unit.session, user.id)
+            level, sound = notify or ("mentions", False)
+            member_count = await room_queries.count_members(unit.session, room_id)
+            joinable = await room_queries.list_joinable_rooms(unit.session, user.id)
+            latest = await latest_message_id(unit.session)
+            page = await list_messages_json(unit, user, room_id, zone=services.site.zone)
+            directory = await _directory_json(unit, services)
+            me = await account_views.describe(unit, user, services.presence)
     if not member:
         return await _join_offer(request, identity, services, room_id)
-    async with services.reading() as unit:
-        room = await get_visible_room(unit, user, room_id)
-        rooms = await room_queries.list_rooms_of(unit.session, user.id)
-        shown_rooms = await room_list_of(unit, rooms, user.id)
-        notify = await account_queries.notification_settings(unit.session, user.id)
-        level, sound = notify or ("mentions", False)
-        member_count = await room_queries.count_members(unit.session, room.id)
-        joinable = await room_queries.list_joinable_rooms(unit.session, user.id)
-        latest = await latest_message_id(unit.session)
-        page = await list_messages(unit, user, room.id, zone=services.site.zone)
-        directory = await _directory_json(unit, services)
-        me = await account_views.describe(unit, user, services.presence)
-    # An archived room is not in the room list; its members still read it here.
-    shown = next((out for out in shown_rooms if out["id"] == room.id), None) or RoomOut.of(
-        room
-    ).model_dump(mode="json")
     boot = {
         "room": shown,
         "member_count": member_count,
@@ -112,13 +125,13 @@ async def room_page(
         "csrf_token": identity.csrf_token,
         "time_zone": services.site.time_zone,
         "language": current_language.get(),
-        "page": page.model_dump(mode="json"),
+        "page": page,
         "last_message_id": latest,
         "heartbeat": {
             "ping_seconds": services.settings.client_ping_seconds,
             "pong_timeout_seconds": services.settings.client_pong_timeout_seconds,
         },
-        "strings": client_strings(),
+        "strings": _client_strings(current_language.get()),
         "max_upload_bytes": services.site.max_upload_bytes,
         "mention_all_tokens": ALL_TOKENS,
         "link_preview_hosts": services.settings.link_preview_hosts,
@@ -130,7 +143,7 @@ async def room_page(
             "identity": identity,
             "me": me,
             "room": shown,
-            "room_archived": room.archived_at is not None,
+            "room_archived": archived,
             "rooms": [out for out in shown_rooms if out["kind"] != RoomKind.conversation],
             "conversations": [out for out in shown_rooms if out["kind"] == RoomKind.conversation],
             "member_count": member_count,

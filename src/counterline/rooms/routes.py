@@ -2,15 +2,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from counterline.accounts import policy
 from counterline.accounts.actions import Identity, get_user_named
 from counterline.accounts.guards import Identified, role_guard
 from counterline.api_errors import BODY_ERRORS, error_responses
+from counterline.conditional import conditional_json
 from counterline.deps import ClientIp, ServicesDep
 from counterline.ids import Id
-from counterline.responses import json_of_plain
 from counterline.rooms import actions, conversations, queries
 from counterline.rooms.schemas import (
     ConversationIn,
@@ -31,16 +31,18 @@ TopicRoomCreator = Annotated[
 
 
 @router.get("/rooms", response_model=RoomList, responses=error_responses(401, 403))
-async def list_rooms(identity: Identified, services: ServicesDep) -> Response:
+async def list_rooms(request: Request, identity: Identified, services: ServicesDep) -> Response:
     """The rooms you are a member of (conversations last, `kind` `conversation`, with their
     members), each with your `unread` count and `last_read_id`, and public topic rooms you
-    can join."""
+    can join. The answer carries an `ETag`: sent back in `If-None-Match`, it is answered
+    304 with no body while the list is unchanged."""
     async with services.reading() as unit:
         rooms = await queries.list_rooms_of(unit.session, identity.user.id)
         joinable = await queries.list_joinable_rooms(unit.session, identity.user.id)
         shown = await conversations.room_list_of(unit, rooms, identity.user.id)
-    return json_of_plain(
-        {"rooms": shown, "joinable": [conversations.joinable_json(room) for room in joinable]}
+    return conditional_json(
+        request,
+        {"rooms": shown, "joinable": [conversations.joinable_json(room) for room in joinable]},
     )
 
 

@@ -1,0 +1,66 @@
+"""History pages in MessageOut's JSON shape straight from the stored rows, without a model
+per message: a page of fifty is the most frequent read, and validating and serialising
+fifty models cost more than its query (bench.http_api). The answer is the one
+``MessagePage.model_dump_json()`` gives for the same rows, key for key
+(tests/test_conditional_get.py holds the two side by side); what a viewer may not see is
+withheld by the same rule (``withheld_fields``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from counterline.messages.queries import StoredMessage
+from counterline.messages.schemas import withheld_fields
+
+
+def json_time(value: datetime | None) -> str | None:
+    """A timestamp as pydantic writes it in JSON: ISO 8601, UTC as ``Z``."""
+    if value is None:
+        return None
+    text = value.isoformat()
+    return f"{text[:-6]}Z" if text.endswith("+00:00") else text
+
+
+def _mention(stored: dict[str, Any]) -> dict[str, Any]:
+    return {"kind": stored["kind"], "id": stored.get("id"), "name": stored["name"]}
+
+
+def _shaped(message: StoredMessage, withheld: frozenset[str]) -> dict[str, Any]:
+    """The message in MessageOut's JSON shape and field order, ``withheld`` fields null."""
+    shaped = {
+        "id": message.id,
+        "room_id": message.room_id,
+        "client_id": message.client_id,
+        "author": {
+            "id": message.author_id,
+            "username": message.author_username,
+            "display_name": message.author_display_name,
+        },
+        "branch": {"id": message.branch_id, "name": message.branch_name},
+        "body": message.body,
+        "html": message.body_html,
+        "body_html": message.body_html,
+        "created_at": json_time(message.created_at),
+        "edited_at": json_time(message.edited_at),
+        "attachments": [each.model_dump(mode="json") for each in message.attachments],
+        "mentions": [_mention(each) for each in message.mentions or ()],
+        "client_ip": message.client_ip,
+        "deleted_at": json_time(message.deleted_at),
+    }
+    for name in withheld:
+        shaped[name] = None
+    return shaped
+
+
+def page_json(
+    rows: Sequence[StoredMessage], *, more: bool, staff: bool, viewer_id: int
+) -> dict[str, Any]:
+    """A page of history in MessagePage's JSON shape."""
+    mine = withheld_fields(staff=staff, author=True)
+    theirs = withheld_fields(staff=staff, author=False)
+    return {
+        "messages": [_shaped(row, mine if row.author_id == viewer_id else theirs) for row in rows],
+        "has_more": more,
+    }

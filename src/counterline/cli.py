@@ -413,10 +413,11 @@ def search() -> None:
 @search.command("reindex")
 @click.pass_context
 def search_reindex(ctx: click.Context) -> None:
-    """Rebuild the search index of every message with the current dictionary of business
-    terms (after terms were added or removed; the index stays usable meanwhile)."""
+    """Rebuild the search index of every message and document (notices, FAQ entries) with
+    the current dictionary of business terms (after terms were added or removed; the index
+    stays usable meanwhile)."""
     indexed = _in_transaction(_settings(ctx), search_actions.reindex)
-    click.echo(f"Search index rebuilt: {indexed} messages.")
+    click.echo(f"Search index rebuilt: {indexed.messages} messages, {indexed.documents} documents.")
 
 
 @main.group()

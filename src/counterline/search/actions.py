@@ -37,7 +37,8 @@ from counterline.db import Unit
 from counterline.errors import Forbidden, NotFound, UserError
 from counterline.i18n import N_
 from counterline.messages.indexing import rebuild_index, searchable_text
-from counterline.search import queries
+from counterline.search import documents, queries
+from counterline.search.documents import rebuild_documents
 from counterline.search.models import MAX_TERM_LENGTH, SearchTerm
 from counterline.search.queries import Scope
 from counterline.search.schemas import SearchPage, SearchTermList, SearchTermOut
@@ -56,6 +57,7 @@ DICTIONARY_POLL = 60.0  # seconds between reloads of the dictionary on each serv
 WORD_CONTEXT = 6  # characters on each side segmented to tell a whole word (ranking)
 SNIPPET_WIDTH = 120
 SNIPPET_LEAD = 30  # characters shown before the first match
+MAX_DOCUMENT_HITS = 5  # of each kind (notices, FAQ entries), on a search's first page
 ORDERS = ("newest", "relevance")
 
 NOBODY_NAMED = N_("Nobody is called “%(name)s”.")
@@ -131,7 +133,71 @@ async def search(unit: Unit, viewer: User, query: SearchQuery) -> SearchPage:
             "results": await _results(unit, plan, ids),
             "next_cursor": cursor,
             "terms": list(plan.words),
+            # The first page also lists the notices and FAQ entries with the same words.
+            "documents": None if query.cursor else await _documents(unit, viewer, query, plan),
         }
+    )
+
+
+async def document_hits(unit: Unit, viewer: User, query: SearchQuery) -> list[dict[str, Any]]:
+    """What a search's first page lists besides messages (``SearchPage.documents``): the
+    search page shows them at once, before its script asks for the messages."""
+    return await _documents(unit, viewer, query, await _plan(unit, viewer, query))
+
+
+async def _documents(
+    unit: Unit, viewer: User, query: SearchQuery, plan: _Plan
+) -> list[dict[str, Any]]:
+    """Up to ``MAX_DOCUMENT_HITS`` documents of each registered kind (``documents``) the
+    viewer may open having every free word and phrase's words, best match first. A search
+    with filters (they are about messages: author, room, day...) lists none."""
+    parsed = parse(query.q)
+    if _filters_messages(query, parsed) or plan.scope is None:
+        return []
+    words = parsed.text
+    found = []
+    for source in documents.sources():
+        among = None if source.visible_ids is None else await source.visible_ids(unit, viewer)
+        if among is not None and not among:
+            continue
+        # Without a list of what the viewer may see, a few more, some of which may be hidden.
+        wanted = MAX_DOCUMENT_HITS if among is not None else 4 * MAX_DOCUMENT_HITS
+        ids = await documents.find_documents(
+            unit.session, source.kind, words, limit=wanted, among=among
+        )
+        if not ids:
+            continue
+        hits = await source.visible_hits(unit, viewer, ids)
+        found += [
+            {
+                "kind": hit.kind,
+                "id": hit.ref_id,
+                "title": hit.title,
+                "url": hit.url,
+                "snippet_html": snippet_html(hit.text, plan.words),
+            }
+            for hit in hits[:MAX_DOCUMENT_HITS]
+        ]
+    return found
+
+
+def _filters_messages(query: SearchQuery, parsed: ParsedQuery) -> bool:
+    return bool(
+        query.room is not None
+        or query.author
+        or query.branch is not None
+        or query.after
+        or query.before
+        or query.has
+        or query.mentions_me
+        or query.from_me
+        or parsed.authors
+        or parsed.branches
+        or parsed.rooms
+        or parsed.after
+        or parsed.before
+        or parsed.has
+        or parsed.mentions_me
     )
 
 
@@ -473,14 +539,22 @@ async def follow_dictionary(
             log.exception("reloading the search dictionary failed; trying again later")
 
 
-async def reindex(unit: Unit) -> int:
-    """Index every message again with the dictionary as it is now; how many were indexed."""
+@dataclass(frozen=True, slots=True)
+class Reindexed:
+    messages: int
+    documents: int
+
+
+async def reindex(unit: Unit) -> Reindexed:
+    """Index every message, and every document of the kinds registered (notices, FAQ
+    entries: ``documents``), again with the dictionary as it is now; how many of each."""
     await load_dictionary(unit)
     connection = await unit.session.connection()
     indexed = await connection.run_sync(rebuild_index)
+    documents = await rebuild_documents(unit.session)
     if connection.dialect.name == "postgresql":
         await connection.execute(text("ANALYZE message_search"))  # the planner's term counts
-    return indexed
+    return Reindexed(indexed, documents)
 
 
 async def list_terms(unit: Unit) -> SearchTermList:

@@ -9,17 +9,12 @@ from counterline.db import Base, UtcDateTime, utcnow
 
 MAX_TERM_LENGTH = 32
 
-# The index itself (migration 0008) differs per database and is no model: SQLite's FTS5
-# table and its shadow tables, PostgreSQL's tsvector table.
+# The indexes themselves (migrations 0008 and 0017) differ per database and are no models:
+# SQLite's FTS5 tables and their shadow tables, PostgreSQL's tsvector tables.
 INDEX_TABLES = frozenset(
-    {
-        "message_search",
-        "message_search_config",
-        "message_search_content",
-        "message_search_data",
-        "message_search_docsize",
-        "message_search_idx",
-    }
+    f"{index}{shadow}"
+    for index in ("message_search", "document_search")
+    for shadow in ("", "_config", "_content", "_data", "_docsize", "_idx")
 )
 
 

@@ -33,12 +33,29 @@ class SearchResultOut(BaseModel):
     attachments: list[SearchAttachmentOut]
 
 
+class SearchDocumentOut(BaseModel):
+    kind: str = Field(description="`notice` or `faq` (an FAQ entry).")
+    id: int
+    title: str
+    url: str = Field(description="Where it opens: `/notices/{id}`, `/faq/{id}`.")
+    snippet_html: str = Field(
+        description="As a result's: its plain text around the first match, HTML-escaped, "
+        "matches wrapped in `<mark>`…`</mark>`."
+    )
+
+
 class SearchPage(BaseModel):
     results: list[SearchResultOut]
     next_cursor: str | None = Field(
         description="Pass as `cursor` for the next page; null when there is none."
     )
     terms: list[str] = Field(description="The words searched for (what the snippets mark).")
+    documents: list[SearchDocumentOut] | None = Field(
+        default=None,
+        description="First page only (no `cursor`): the notices and FAQ entries you may open "
+        "that have every word, best match first, at most 5 of each kind; empty when the "
+        "query has filters (they are about messages). Null on the following pages.",
+    )
 
 
 class SearchTermIn(BaseModel):

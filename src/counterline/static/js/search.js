@@ -2,7 +2,10 @@
 // q, room, author, branch, after, before (YYYY-MM-DD), has (picture|file), mentions_me,
 // from_me, order (newest|relevance), cursor, limit → {"results": [{"message_id", "room": {"id",
 // "name", "kind"}, "author": {"id", "username", "display_name"}, "branch": {"id", "name"},
-// "created_at", "snippet_html", "attachments": [{"name", "kind"}]}], "next_cursor", "terms"};
+// "created_at", "snippet_html", "attachments": [{"name", "kind"}]}], "next_cursor", "terms",
+// "documents"}; documents (first page only: null after) lists notices and FAQ entries as
+// [{"kind", "id", "title", "url", "snippet_html"}], shown in #search-documents (the page renders
+// the address's at load) under the headings boot.document_labels gives each kind;
 // a query it cannot read is a 400 whose error says why; author may be a username or a name.
 // The author box suggests people from GET /api/v1/users → {"users": [{"username",
 // "display_name", "branch_name", …}]}, asked the first time it has the focus. Staff export the same search from
@@ -35,6 +38,7 @@ const more = byId("search-more");
 const intro = byId("search-intro");
 const empty = byId("search-empty");
 const exportLinks = byId("search-export");
+const documentsBox = byId("search-documents");
 const filtersPanel = byId("search-filters");
 const filtersToggle = byId("filters-toggle");
 const pageTitle = document.title;
@@ -51,6 +55,7 @@ let peopleAsked = false;
 let shown = null; // the parameters whose results are on the page
 let cursor = null;
 let generation = 0; // answers to an older search than the latest are dropped
+let loaded = false; // the page came with the documents of its address
 
 /** Fill the author box's suggestions (a directory of thousands costs the page nothing
  * until someone looks for an author). */
@@ -206,6 +211,41 @@ function resultItem(result) {
   return row;
 }
 
+/** The notices and FAQ entries of a search's first page, a section per kind, in the order
+ * they come (templates/search/_documents.html is the same markup). */
+function showDocuments(documents) {
+  const kinds = new Map();
+  for (const document_ of documents || []) {
+    if (!kinds.has(document_.kind)) kinds.set(document_.kind, []);
+    kinds.get(document_.kind).push(document_);
+  }
+  const labels = boot.document_labels || {};
+  const sections = Array.from(kinds, ([kind, hits]) => {
+    const section = el("section", "document-hits");
+    section.dataset.kind = kind;
+    const heading = el("h2", "document-heading", labels[kind] || kind);
+    heading.id = `documents-${kind}`;
+    section.setAttribute("aria-labelledby", heading.id);
+    const items = el("ul", "document-list");
+    for (const hit of hits) {
+      const item = el("li", "document-hit");
+      item.dataset.kind = kind;
+      item.dataset.id = String(hit.id);
+      const link = el("a", "document-link");
+      link.href = hit.url;
+      const snippet = el("p", "result-snippet");
+      snippet.append(...snippetNodes(hit.snippet_html));
+      link.append(el("span", "document-title", hit.title), snippet);
+      item.append(link);
+      items.append(item);
+    }
+    section.append(heading, items);
+    return section;
+  });
+  documentsBox.replaceChildren(...sections);
+  documentsBox.hidden = !sections.length;
+}
+
 function showExports(params, visible) {
   exportLinks.hidden = !(boot.exports && visible);
   for (const link of exportLinks.querySelectorAll("a[data-export-format]")) {
@@ -237,10 +277,11 @@ async function run(params, { append = false } = {}) {
     const rows = page.results.map(resultItem);
     if (append) list.append(...rows);
     else list.replaceChildren(...rows);
+    if (!append) showDocuments(page.documents);
     cursor = page.next_cursor;
     more.hidden = !cursor;
     const count = list.children.length;
-    if (!count) showEmpty(params);
+    if (!count && documentsBox.hidden) showEmpty(params);
     status.textContent = count
       ? format(cursor ? strings.search_count_more : strings.search_count, { count })
       : "";
@@ -255,6 +296,7 @@ async function run(params, { append = false } = {}) {
       // The query itself is wrong: say so next to the box, where it can be fixed.
       showError(error.message);
       list.replaceChildren();
+      showDocuments([]);
       more.hidden = true;
       showExports(params, false);
       status.textContent = "";
@@ -273,6 +315,8 @@ function showAddress() {
   shown = params.toString();
   document.title = params.get("q") ? `${params.get("q")} · ${pageTitle}` : pageTitle;
   list.replaceChildren();
+  if (loaded) showDocuments([]); // at load, the page's own stay until the answer replaces them
+  loaded = true;
   empty.hidden = true;
   more.hidden = true;
   cursor = null;

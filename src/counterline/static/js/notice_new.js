@@ -1,14 +1,26 @@
 // The publishing form (templates/notices/new.html). Server contract: POST /api/v1/notices
 // {"title", "body", "audience": {"all", "branch_ids", "roles", "user_ids"}, "effective_at",
 // "due_at", "quiz": {"questions": [{"kind": "single"|"true_false", "prompt", "options",
-// "correct", "explanation"}], "pass_mark"} | null} → 201 {"id", "audience_size"}; then the
-// notice's compliance page opens. People are picked from GET /api/v1/users ({"users": [{"id",
-// "username", "display_name", "branch_name"...}]}).
+// "correct", "explanation"}], "pass_mark"} | null, "attachment_ids": [upload id]} → 201 {"id",
+// "audience_size"}; then the notice's compliance page opens. People are picked from GET
+// /api/v1/users ({"users": [{"id", "username", "display_name", "branch_name"...}]}). Pictures
+// and files go up first, as in the room composer (attachments_tray.js: POST /api/v1/uploads,
+// at most boot.max_upload_bytes each), and are removed from the tray before publishing.
+//
+// boot.mode "revise" (templates/notices/new.html with a draft, /notices/{id}/revise): the form
+// starts from boot.draft (notices/drafts.py: {"id", "title", "body", "due_at", "quiz": as
+// above, right answers included, or null, "attachments": [as an upload]}), has no title,
+// audience or effective date, and posts POST /api/v1/notices/{id}/revisions {"body",
+// "changes", "requires_ack", "quiz", "attachment_ids", "due_at" only when it was changed} →
+// 201 {"id", "revision"...}; then the notice's page opens.
 
 import { makeApi } from "./api.js";
+import { AttachmentTray } from "./attachments_tray.js";
 
 const boot = JSON.parse(document.getElementById("boot").textContent);
 const { strings } = boot;
+const revising = boot.mode === "revise";
+const draft = revising ? boot.draft : null;
 const api = makeApi(boot.csrf_token, strings.error);
 const form = document.getElementById("notice-form");
 const errorBox = document.getElementById("notice-error");
@@ -20,6 +32,16 @@ const peopleList = document.getElementById("audience-people");
 const chosen = new Map(); // user id → label
 let people = [];
 let questionCount = 0;
+const tray = new AttachmentTray({
+  list: document.getElementById("notice-tray"),
+  fileInput: document.getElementById("notice-file"),
+  dropZone: form,
+  box: form.elements.body,
+  csrfToken: boot.csrf_token,
+  maxBytes: boot.max_upload_bytes,
+  strings,
+  onChange: () => { errorBox.hidden = true; },
+});
 
 function el(tag, className, text) {
   const node = document.createElement(tag);
@@ -79,7 +101,7 @@ function addPerson() {
   renderChosen();
 }
 
-function optionRow(list, name, index, text = "") {
+function optionRow(list, name, index, text = "", checked = index === 0) {
   const row = el("li", "quiz-option-row");
   const correct = document.createElement("input");
   correct.type = "radio";
@@ -87,7 +109,7 @@ function optionRow(list, name, index, text = "") {
   correct.value = String(index);
   correct.className = "quiz-correct";
   correct.setAttribute("aria-label", strings.notice_mark_correct);
-  if (index === 0) correct.checked = true;
+  correct.checked = checked;
   const input = document.createElement("input");
   input.className = "quiz-option-text";
   input.maxLength = 200;
@@ -97,7 +119,9 @@ function optionRow(list, name, index, text = "") {
   list.append(row);
 }
 
-function addQuestion() {
+// A new blank question, or (revising) one of the draft's: kind, prompt, options, right answer
+// and explanation as they are.
+function addQuestion(given = null) {
   questionCount += 1;
   const number = questionCount;
   const item = el("li", "quiz-builder-question");
@@ -110,7 +134,11 @@ function addQuestion() {
   prompt.maxLength = 1000;
   const options = el("ol", "quiz-options");
   const name = `correct-${number}`;
-  for (let index = 0; index < 3; index += 1) optionRow(options, name, index);
+  const isSingle = !given || given.kind !== "true_false";
+  const texts = given && isSingle ? given.options : ["", "", ""];
+  // The right answer among the options, and between true and false (each 0 by default).
+  const [rightOption, rightTruth] = isSingle ? [given ? given.correct : 0, 0] : [0, given.correct];
+  texts.forEach((text, index) => optionRow(options, name, index, text, index === rightOption));
   const addOption = el("button", "quiz-add-option", strings.notice_add_option);
   addOption.type = "button";
   addOption.addEventListener("click", () => {
@@ -123,7 +151,7 @@ function addQuestion() {
     radio.type = "radio";
     radio.name = `truth-${number}`;
     radio.value = value;
-    if (value === "0") radio.checked = true;
+    radio.checked = value === String(rightTruth);
     const label = el("label");
     label.append(radio, " ", text);
     truth.append(label);
@@ -141,6 +169,14 @@ function addQuestion() {
   const remove = el("button", "quiz-remove", strings.notice_remove_question);
   remove.type = "button";
   remove.addEventListener("click", () => { item.remove(); passLabel.hidden = !questionsList.children.length; });
+  if (given) {
+    kind.value = given.kind;
+    prompt.value = given.prompt;
+    explanation.value = given.explanation;
+    truth.hidden = isSingle;
+    options.hidden = !isSingle;
+    addOption.hidden = !isSingle;
+  }
   item.append(
     labelled(strings.notice_question_kind, kind),
     labelled(strings.notice_question, prompt),
@@ -150,7 +186,7 @@ function addQuestion() {
   );
   questionsList.append(item);
   passLabel.hidden = false;
-  prompt.focus();
+  if (!given) prompt.focus();
 }
 
 function quiz() {
@@ -182,6 +218,44 @@ function isoOf(input) {
   return input.value ? new Date(input.value).toISOString() : null;
 }
 
+// An ISO time as a datetime-local input shows it: the browser's local time, to the minute.
+function localValue(iso) {
+  const date = new Date(iso);
+  const pad = (number) => String(number).padStart(2, "0");
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`
+    + `T${pad(date.getHours())}:${pad(date.getMinutes())}`;
+}
+
+function prefill() {
+  form.elements.body.value = draft.body;
+  document.getElementById("notice-due").value = localValue(draft.due_at);
+  if (draft.quiz) {
+    for (const question of draft.quiz.questions) addQuestion(question);
+    document.getElementById("quiz-pass").value = String(draft.quiz.pass_mark);
+  }
+  tray.restore(draft.attachments);
+}
+
+function revision(common) {
+  const changes = form.elements.changes;
+  if (!changes.value.trim()) {
+    errorBox.textContent = strings.notice_need_changes;
+    errorBox.hidden = false;
+    changes.focus();
+    return null;
+  }
+  const body = {
+    ...common,
+    changes: changes.value.trim(),
+    requires_ack: document.getElementById("notice-requires-ack").checked,
+  };
+  // The due date goes only when it was changed: sending it schedules its reminders again.
+  if (document.getElementById("notice-due").value !== localValue(draft.due_at)) {
+    body.due_at = isoOf(document.getElementById("notice-due"));
+  }
+  return body;
+}
+
 async function publish(event) {
   event.preventDefault();
   errorBox.hidden = true;
@@ -192,9 +266,19 @@ async function publish(event) {
     due.focus();
     return;
   }
-  const body = {
-    title: form.elements.title.value.trim(),
+  if (tray.busy) {
+    errorBox.textContent = strings.upload_wait;
+    errorBox.hidden = false;
+    return;
+  }
+  const common = {
     body: form.elements.body.value,
+    quiz: quiz(),
+    attachment_ids: tray.uploads.map((upload) => upload.id),
+  };
+  const body = revising ? revision(common) : {
+    ...common,
+    title: form.elements.title.value.trim(),
     audience: {
       all: document.getElementById("audience-all").checked,
       branch_ids: Array.from(form.querySelectorAll("input[name=branch]:checked"), (i) => Number(i.value)),
@@ -202,15 +286,20 @@ async function publish(event) {
       user_ids: Array.from(chosen.keys()),
     },
     due_at: isoOf(due),
-    quiz: quiz(),
   };
-  const effective = isoOf(document.getElementById("notice-effective"));
+  if (!body) return;
+  const effective = revising ? null : isoOf(document.getElementById("notice-effective"));
   if (effective) body.effective_at = effective;
   const button = document.getElementById("notice-publish");
   button.disabled = true;
   try {
-    const created = await api.post("/notices", body);
-    window.location.assign(`/notices/${created.id}/compliance`);
+    if (revising) {
+      await api.post(`/notices/${draft.id}/revisions`, body);
+      window.location.assign(`/notices/${draft.id}`);
+    } else {
+      const created = await api.post("/notices", body);
+      window.location.assign(`/notices/${created.id}/compliance`);
+    }
   } catch (error) {
     errorBox.textContent = error.message;
     errorBox.hidden = false;
@@ -218,10 +307,16 @@ async function publish(event) {
   }
 }
 
-document.getElementById("audience-person-add").addEventListener("click", addPerson);
-personInput.addEventListener("keydown", (event) => {
-  if (event.key === "Enter") { event.preventDefault(); addPerson(); }
-});
-document.getElementById("quiz-add").addEventListener("click", addQuestion);
+document.getElementById("quiz-add").addEventListener("click", () => addQuestion());
+tray.attach();
+document.getElementById("notice-attach").addEventListener("click", () => tray.pick());
 form.addEventListener("submit", publish);
-loadPeople();
+if (revising) {
+  prefill();
+} else {
+  document.getElementById("audience-person-add").addEventListener("click", addPerson);
+  personInput.addEventListener("keydown", (event) => {
+    if (event.key === "Enter") { event.preventDefault(); addPerson(); }
+  });
+  loadPeople();
+}

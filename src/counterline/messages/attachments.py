@@ -2,8 +2,9 @@
 pages of history and catch-up (one query per page), and downloaded by the room's members.
 
 Access to an upload: its uploader always (the composer shows it before it is posted); once
-attached, the members of its message's room, as for reading the room. Anyone else gets 404. The
-download routes are in ``messages.downloads``.
+attached, the members of its message's room, as for reading the room (``room_members_read``,
+a rule of ``uploads.access.Readers``, wired in services.py). Anyone else gets 404. The
+download routes are in ``uploads.downloads``.
 """
 
 from __future__ import annotations
@@ -18,34 +19,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from counterline.accounts.models import User
 from counterline.db import Unit
-from counterline.errors import NotFound, UserError
+from counterline.errors import UserError
 from counterline.i18n import N_
 from counterline.messages.models import Message, MessageAttachment
 from counterline.messages.queries import StoredMessage
 from counterline.messages.schemas import AttachmentOut
 from counterline.rooms.queries import is_member
+from counterline.uploads.access import UPLOAD_COLUMNS as _UPLOAD_COLUMNS
+from counterline.uploads.access import check_own
 from counterline.uploads.models import Upload
 from counterline.uploads.schemas import upload_fields
 
-NOT_YOURS = N_("Attachment %(id)s is not one of your uploads.")
 ALREADY_ATTACHED = N_("Attachment %(id)s is already attached to a message.")
-LISTED_TWICE = N_("Attachment %(id)s is listed twice.")
-NO_UPLOAD = N_("There is no such file, or you may not see it.")
-
-_UPLOAD_COLUMNS = (
-    Upload.id,
-    Upload.uploader_id,
-    Upload.blob_sha256,
-    Upload.name,
-    Upload.content_type,
-    Upload.size,
-    Upload.kind,
-    Upload.width,
-    Upload.height,
-    Upload.thumb_sha256,
-    Upload.thumb_width,
-    Upload.thumb_height,
-)
 # Statements built once, run as Core (history pages are the most frequent read).
 _CLAIMS = (
     select(*_UPLOAD_COLUMNS, MessageAttachment.message_id, Message.author_id, Message.client_id)
@@ -59,11 +44,10 @@ _OF_MESSAGES = (
     .where(MessageAttachment.message_id.in_(bindparam("ids", expanding=True)))
     .order_by(MessageAttachment.message_id, MessageAttachment.position)
 )
-_VISIBILITY = (
-    select(*_UPLOAD_COLUMNS, Message.room_id, Message.deleted_at)
-    .outerjoin(MessageAttachment, MessageAttachment.upload_id == Upload.id)
-    .outerjoin(Message, Message.id == MessageAttachment.message_id)
-    .where(Upload.id == bindparam("id"))
+_ROOM_OF = (
+    select(Message.room_id)
+    .join(MessageAttachment, MessageAttachment.message_id == Message.id)
+    .where(MessageAttachment.upload_id == bindparam("id"), Message.deleted_at.is_(None))
 )
 _LINK = insert(MessageAttachment)
 
@@ -96,14 +80,11 @@ def _claim_one(
     client_id: str,
     upload_ids: Sequence[int],
 ) -> tuple[AttachmentOut, ...] | UserError:
-    seen: set[int] = set()
+    refused = check_own(found, author_id, upload_ids)
+    if refused is not None:
+        return refused
     for upload_id in upload_ids:
-        row = found.get(upload_id)
-        if upload_id in seen:
-            return UserError(LISTED_TWICE, id=upload_id)
-        seen.add(upload_id)
-        if row is None or row.uploader_id != author_id:
-            return UserError(NOT_YOURS, id=upload_id)
+        row = found[upload_id]
         retry = row.author_id == author_id and row.client_id == client_id
         if (row.message_id is not None and not retry) or upload_id in claimed:
             return UserError(ALREADY_ATTACHED, id=upload_id)
@@ -142,16 +123,9 @@ async def with_attachments(
     ]
 
 
-async def visible_upload(unit: Unit, viewer: User, upload_id: int) -> Any:
-    """The upload, if the viewer may see it (see the module's docstring); else NotFound."""
+async def room_members_read(unit: Unit, viewer: User, upload_id: int) -> bool:
+    """Whether ``viewer`` is a member of the room of the message showing the upload (none
+    once the message is deleted)."""
     connection = await unit.session.connection()
-    row = (await connection.execute(_VISIBILITY, {"id": upload_id})).first()
-    if row is None:
-        raise NotFound(NO_UPLOAD)
-    if row.uploader_id == viewer.id:
-        return row
-    if row.room_id is None or row.deleted_at is not None:
-        raise NotFound(NO_UPLOAD)
-    if not await is_member(unit.session, row.room_id, viewer.id):
-        raise NotFound(NO_UPLOAD)
-    return row
+    room_id = (await connection.execute(_ROOM_OF, {"id": upload_id})).scalar()
+    return room_id is not None and await is_member(unit.session, room_id, viewer.id)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from counterline.db import Unit
+from counterline.uploads.access import Readers
 from counterline.uploads.models import Upload
 from counterline.uploads.pictures import Picture, clean_picture
 from counterline.uploads.receiving import Received
@@ -41,11 +42,13 @@ class Uploads:
     """What a process needs to take uploads: the store, the size limit, and the worker
     threads that read and clean them off the event loop (``PICTURE_SLOTS`` at a time, at
     a lower priority: a burst of large pictures queues instead of filling the memory or
-    delaying messages)."""
+    delaying messages), and who besides its uploader may download one (``readers``, whose
+    rules the capabilities that show uploads add)."""
 
     store: BlobStore
     max_bytes: int
     workers: ThreadPoolExecutor = field(default_factory=_workers)
+    readers: Readers = field(default_factory=Readers)
 
     def close(self) -> None:
         self.workers.shutdown(wait=False, cancel_futures=True)

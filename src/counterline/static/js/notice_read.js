@@ -3,8 +3,12 @@
 // question] | null} → {"status", "passed", "score", "correct", "total", "pass_mark", "wrong":
 // [{"question_id", "position", "chosen", "explanation"}], "attempts"}. After a failed attempt
 // the wrong questions are marked with their explanations and the form stays open for a retry.
+// Pictures (notices/_attachments.html, a.picture[data-attachment-id]) open full size in the
+// messages' lightbox, from boot.attachments (NoticeOut.attachments: {id, name, url, width,
+// height...}); files are plain download links.
 
 import { makeApi } from "./api.js";
+import { Lightbox } from "./message_content.js";
 
 const boot = JSON.parse(document.getElementById("boot").textContent);
 const { strings } = boot;
@@ -81,3 +85,17 @@ async function send(event) {
 }
 
 if (form) form.addEventListener("submit", send);
+
+const shown = document.getElementById("notice-attachments");
+if (shown) {
+  const lightbox = new Lightbox(strings);
+  const byId = new Map((boot.attachments || []).map((attachment) => [String(attachment.id), attachment]));
+  shown.addEventListener("click", (event) => {
+    const link = event.target.closest("a.picture");
+    if (!link || event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey) return;
+    const attachment = byId.get(link.dataset.attachmentId);
+    if (!attachment) return;
+    event.preventDefault();
+    lightbox.open(attachment, link);
+  });
+}

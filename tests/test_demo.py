@@ -34,9 +34,10 @@ async def company_room_of(url: str, username: str, password: str) -> dict:
         rooms = (await clerk.http.get("/api/v1/rooms")).json()
         company = next(room for room in rooms["rooms"] if room["kind"] == "company")
         page = (await clerk.http.get(f"/api/v1/rooms/{company['id']}/messages")).json()
+        faq = (await clerk.http.get("/api/v1/faq")).json()
     finally:
         await clerk.close()
-    return {"rooms": rooms, "messages": page["messages"]}
+    return {"rooms": rooms, "messages": page["messages"], "faq": faq["entries"]}
 
 
 async def test_demo_clerk_logs_in_and_reads_the_demo_conversation(
@@ -49,6 +50,10 @@ async def test_demo_clerk_logs_in_and_reads_the_demo_conversation(
     assert len(seen["messages"]) == 5
     assert {"城北营业厅", "花桥营业厅", "城南营业厅"} <= branches
     assert [t["name"] for t in seen["rooms"]["joinable"]] == ["新业务培训"]
+    question, answer = seen["messages"][0], seen["messages"][1]
+    assert [
+        (e["topic"], e["question_message_id"], e["answer_message_id"]) for e in seen["faq"]
+    ] == [("宽带", question["id"], answer["id"])]
 
 
 async def test_demo_loads_after_the_readme_adds_a_branch_and_a_clerk(

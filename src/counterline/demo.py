@@ -1,4 +1,5 @@
-"""Demo data: a few branches, their clerks, a trainer and a conversation to look at.
+"""Demo data: a few branches, their clerks, a trainer, a conversation to look at and the
+FAQ entry its question became.
 
 Independent of what is there already: it adds only its own missing parts and touches
 nothing else, so it loads after `branch add 城北营业厅` as on an empty database."""
@@ -7,12 +8,14 @@ from __future__ import annotations
 
 import uuid
 
+from counterline.accounts import policy
 from counterline.accounts.models import Role, User
 from counterline.accounts.queries import find_user_by_username
 from counterline.branches.models import Branch
 from counterline.branches.queries import find_branch_by_name
 from counterline.db import Unit
 from counterline.errors import UserError
+from counterline.faq.actions import accept_answer, mark_question
 from counterline.i18n import N_
 from counterline.messages.actions import post_message
 from counterline.people.actions import add_branch, add_user
@@ -65,12 +68,25 @@ async def load_demo(services: Services, password: str) -> list[str]:
                 created.append(username)
         cast = {username: user for username, user in users.items() if user is not None}
         company = await open_company_room(unit)
-        for number, (username, body) in enumerate(CONVERSATION):
+        posted = [
             await post_message(
                 unit, cast[username], company.id, body, _client_id(number), "10.1.2.3"
             )
+            for number, (username, body) in enumerate(CONVERSATION)
+        ]
         await _training_room(unit, cast["demo_zhang"])
+        await _first_faq_entry(unit, cast, [message.id for message, is_new in posted if is_new])
     return created
+
+
+async def _first_faq_entry(unit: Unit, cast: dict[str, User], new_ids: list[int]) -> None:
+    """李娜's question, answered by the trainer, as the FAQ's first entry."""
+    trainer = cast["demo_zhang"]
+    if len(new_ids) != len(CONVERSATION) or not policy.curates_faq(trainer.role):
+        return  # the conversation was there already, or the trainer is one no longer
+    question_id, answer_id = new_ids[0], new_ids[1]
+    await mark_question(unit, cast["demo_li"], question_id)
+    await accept_answer(unit, trainer, question_id, answer_id, "宽带", client_ip="10.1.2.4")
 
 
 def _client_id(number: int) -> str:

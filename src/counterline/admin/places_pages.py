@@ -44,6 +44,7 @@ KIND_LABELS = {
     RoomKind.company: N_("Company"),
     RoomKind.branch: N_("Branch"),
     RoomKind.topic: N_("Topic"),
+    RoomKind.notice: N_("Notice discussion"),
 }
 VISIBILITY_LABELS = {
     Visibility.public: N_("Public"),

@@ -23,6 +23,7 @@ class RoomKind(enum.StrEnum):
     company = "company"
     branch = "branch"
     topic = "topic"
+    notice = "notice"  # a notice's discussion thread: joined from the notice (notices.discussion)
     conversation = "conversation"  # direct messages and small groups: fixed members, no name key
 
 

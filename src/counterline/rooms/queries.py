@@ -4,7 +4,7 @@ from collections.abc import Collection, Sequence
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Row, bindparam, delete, exists, func, or_, select
+from sqlalchemy import Row, String, bindparam, delete, exists, func, or_, select, type_coerce
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -77,16 +77,28 @@ async def insert_membership(db: AsyncSession, room_id: int, user_id: int) -> boo
     return inserted is not None
 
 
-_KIND_ORDER = {RoomKind.company: 0, RoomKind.branch: 1, RoomKind.topic: 2, RoomKind.conversation: 3}
+_KIND_ORDER = {
+    RoomKind.company: 0,
+    RoomKind.branch: 1,
+    RoomKind.topic: 2,
+    RoomKind.notice: 3,
+    RoomKind.conversation: 4,
+}
+# The room lists read kind and visibility as their text (equal to the StrEnum members):
+# turning each into an enum member and serialising it again cost more than the query for a
+# clerk in 200 rooms (bench.unread).
+_KIND_TEXT = type_coerce(Room.kind, String).label("kind")
+_VISIBILITY_TEXT = type_coerce(Room.visibility, String).label("visibility")
+_RANK = {kind.value: rank for kind, rank in _KIND_ORDER.items()}
 # Plain rows, not ORM objects, and built once: a clerk may be in hundreds of rooms and
 # conversations, and her room list is asked for on every page load (bench.unread). Each row
 # also carries her read position: ``unread`` (rooms.last_seq - read_seq) and ``last_read_id``.
 _ROOMS_OF = (
     select(
         Room.id,
-        Room.kind,
+        _KIND_TEXT,
         Room.name,
-        Room.visibility,
+        _VISIBILITY_TEXT,
         Room.branch_id,
         Room.conversation_key,
         (Room.last_seq - Membership.read_seq).label("unread"),
@@ -106,7 +118,7 @@ async def list_rooms_of(db: AsyncSession, user_id: int) -> list[Row[Any]]:
     ``muted`` there."""
     connection = await db.connection()
     rooms = (await connection.execute(_ROOMS_OF, {"user_id": user_id})).all()
-    return sorted(rooms, key=lambda room: (_KIND_ORDER[room.kind], room.name, room.id))
+    return sorted(rooms, key=lambda room: (_RANK[room.kind], room.name, room.id))
 
 
 # Read positions (rooms.reading): unread = rooms.last_seq - read_seq, no message counted.
@@ -138,20 +150,26 @@ async def read_position(db: AsyncSession, room_id: int, user_id: int) -> tuple[i
     return None if row is None else (row.unread, row.last_read_id)
 
 
-async def list_joinable_rooms(db: AsyncSession, user_id: int) -> list[Room]:
-    """Public topic rooms the user has not joined yet."""
-    joined = select(Membership.room_id).where(Membership.user_id == user_id)
-    rooms = await db.scalars(
-        select(Room)
-        .where(
-            Room.kind == RoomKind.topic,
-            Room.visibility == Visibility.public,
-            Room.archived_at.is_(None),
-            Room.id.not_in(joined),
-        )
-        .order_by(Room.name)
+# Asked with every room list and room page: built once, run as Core, plain rows.
+_JOINABLE = (
+    select(Room.id, _KIND_TEXT, Room.name, _VISIBILITY_TEXT, Room.branch_id)
+    .where(
+        Room.kind == RoomKind.topic,
+        Room.visibility == Visibility.public,
+        Room.archived_at.is_(None),
+        Room.id.not_in(
+            select(Membership.room_id).where(Membership.user_id == bindparam("user_id"))
+        ),
     )
-    return list(rooms)
+    .order_by(Room.name)
+)
+
+
+async def list_joinable_rooms(db: AsyncSession, user_id: int) -> list[Row[Any]]:
+    """Public topic rooms the user has not joined yet: rows with a Room's id, kind, name,
+    visibility and branch_id."""
+    connection = await db.connection()
+    return list((await connection.execute(_JOINABLE, {"user_id": user_id})).all())
 
 
 async def list_room_ids_of(db: AsyncSession, user_id: int) -> list[int]:
@@ -169,17 +187,18 @@ async def find_room_by_name_key(db: AsyncSession, key: str) -> Room | None:
     return await db.scalar(select(Room).where(Room.name_key == key))
 
 
+_COUNT_MEMBERS = (
+    select(func.count())
+    .select_from(Membership)
+    .join(User, User.id == Membership.user_id)
+    .where(Membership.room_id == bindparam("room_id"), User.active.is_(True))
+)
+
+
 async def count_members(db: AsyncSession, room_id: int) -> int:
-    """Members with an active account."""
-    return (
-        await db.scalar(
-            select(func.count())
-            .select_from(Membership)
-            .join(User, User.id == Membership.user_id)
-            .where(Membership.room_id == room_id, User.active.is_(True))
-        )
-        or 0
-    )
+    """Members with an active account (on every room page: built once, run as Core)."""
+    connection = await db.connection()
+    return await connection.scalar(_COUNT_MEMBERS, {"room_id": room_id}) or 0
 
 
 def _escape_like(text: str) -> str:

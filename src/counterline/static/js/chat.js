@@ -9,6 +9,7 @@
 import { makeApi } from "./api.js";
 import { Composer } from "./composer.js";
 import { Conversations } from "./conversations.js";
+import { FaqSuggestions } from "./faq_suggestions.js";
 import { makeConnectionBanner } from "./connection.js";
 import { LinkPreviews } from "./link_previews.js";
 import { History } from "./history.js";
@@ -19,6 +20,7 @@ import { MessageList } from "./messages.js";
 import { Notifier } from "./notifications.js";
 import { attachPanels } from "./panels.js";
 import { PeoplePanel } from "./people.js";
+import { Questions } from "./questions.js";
 import { RoomMembers } from "./room_members.js";
 import { Stream } from "./stream.js";
 import { UnreadBadges } from "./unread.js";
@@ -73,6 +75,7 @@ const messages = new MessageList({
   bodyEnhancers: [(body) => linkPreviews.enhance(body), markMentionsOfMe],
 });
 messageActions.attach(messages);
+new Questions({ api, roomId, me, strings, actions: messageActions, messages, announce }).attach();
 const history = new History({
   roomId,
   api,
@@ -237,6 +240,7 @@ new RoomMembers({ roomId, api, strings }).attach();
 history.attach(boot.page);
 people.render();
 composer.attach();
+new FaqSuggestions({ api, input: byId("composer-input"), strings }).attach();
 new MentionPicker({
   input: byId("composer-input"),
   users: JSON.parse(document.getElementById("directory").textContent),

@@ -7,6 +7,10 @@
 // posting; boot.edits_any_message (administrators) lifts both limits;
 // boot.sees_message_history (managers and administrators) adds History to edited and
 // deleted messages. The server decides; this only hides what it would refuse.
+// Other modules add to the menu and mark rows through extend() (questions.js): an
+// extension's itemsFor(message) gives [{label, action}], its decorate(row, message) draws.
+
+import { dialogButtons, errorLine } from "./dialog_parts.js";
 
 const RECHECK_MS = 30_000;
 const IME_GRACE_MS = 80;
@@ -21,6 +25,15 @@ export class MessageActions {
     this.menu = null;
     this.confirmDialog = null;
     this.historyDialog = null;
+    this.extensions = [];
+  }
+
+  extend(extension) {
+    this.extensions.push(extension);
+  }
+
+  extraItems(message) {
+    return this.extensions.flatMap((extension) => extension.itemsFor?.(message) ?? []);
   }
 
   attach(messages) {
@@ -48,8 +61,9 @@ export class MessageActions {
 
   /** Give a stored row its "⋯" button if anything may be done to it (called on every fill). */
   decorate(row, message) {
+    for (const extension of this.extensions) extension.decorate?.(row, message);
     const can = this.abilities(message);
-    const any = can.edit || can.remove || can.history;
+    const any = can.edit || can.remove || can.history || this.extraItems(message).length > 0;
     let toggle = row.querySelector(".actions-toggle");
     if (!any) {
       if (toggle) {
@@ -123,6 +137,7 @@ export class MessageActions {
     };
     if (can.edit) item(this.strings.edit, () => this.startEdit(row));
     if (can.history) item(this.strings.history, () => this.showHistory(row, toggle));
+    for (const extra of this.extraItems(message)) item(extra.label, () => extra.action(row, toggle));
     if (can.remove) item(this.strings.delete, () => this.confirmDelete(row, toggle), "danger");
     menu.addEventListener("keydown", (event) => this.menuKey(event, menu));
     holder.append(menu);
@@ -279,20 +294,10 @@ export class MessageActions {
     const text = document.createElement("p");
     text.id = "confirm-delete-text";
     text.textContent = this.strings.delete_text;
-    const error = document.createElement("p");
-    error.className = "form-error";
-    error.setAttribute("role", "alert");
-    error.hidden = true;
-    const buttons = document.createElement("div");
-    buttons.className = "dialog-buttons";
-    const cancel = document.createElement("button");
-    cancel.type = "button";
-    cancel.textContent = this.strings.cancel;
-    const confirm = document.createElement("button");
-    confirm.type = "button";
-    confirm.className = "danger";
-    confirm.textContent = this.strings.delete;
-    buttons.append(cancel, confirm);
+    const error = errorLine();
+    const { buttons, cancel, confirm } = dialogButtons(this.strings.cancel, this.strings.delete, {
+      className: "danger",
+    });
     dialog.append(title, text, error, buttons);
     cancel.addEventListener("click", () => dialog.close());
     confirm.addEventListener("click", async () => {

@@ -62,6 +62,7 @@ KNOWN_BACK_EDGES = {
     ("bots", "deps"): "bots.routes",
     ("portal", "deps"): "portal.routes and pages",
     ("search", "deps"): "search.routes and pages",
+    ("faq", "deps"): "faq.routes and pages",
     ("streams", "deps"): "streams.endpoint",
     ("rooms", "services"): "rooms.pages",
     ("streams", "services"): "streams.endpoint",

@@ -46,6 +46,7 @@ SCRIPTS = (
     "user_import",
     "portal_checks",
     "notices",
+    "day",
 )
 TIMEOUT = 110
 
@@ -211,6 +212,41 @@ def test_capacity_short_run_holds_every_client_and_reaches_big_rooms(runs) -> No
             assert run.printed(f"{kind}: {room}").startswith(
                 f"2 messages, {2 * members} of {2 * members} deliveries;"
             )
+
+
+def test_day_short_run_opens_every_tab_and_delivers_each_message_once_live_or_by_catch_up(
+    runs,
+) -> None:
+    run = finished(runs, "day")
+    result = run.result("day")
+    assert (result["clerks"], result["logging_in"]) == (CLERKS, 5)
+    morning = result["morning"]
+    assert morning["connected"] == CLERKS and morning["errors"] == []
+    requests = morning["requests"]
+    assert requests["login"]["statuses"] == {"303": 5}  # the form answered with a session
+    for kind in ("room page", "room list"):
+        assert requests[kind]["statuses"] == {"200": CLERKS}
+    assert requests["stream ready"]["count"] == CLERKS
+    assert run.printed("morning: clerks").startswith(f"{CLERKS} of {CLERKS} with an open stream")
+    for name, label in (("busy_window", "busy window"), ("quiet_window", "quiet window")):
+        window = result[name]
+        assert window["posts"] == 80 and window["failed_posts"] == 0  # 20/s × 4 s
+        assert BRANCH * 80 <= window["expected"] <= CLERKS * 80
+        assert window["delivered"] == window["expected"]
+        assert window["delivered"] == window["delivered_live"] + window["replayed"]
+        assert (window["lost"], window["duplicated"], window["unexpected"]) == (0, 0, 0)
+        assert run.printed(f"{label}: lost / duplicated / unexpected") == (
+            "0 lost / 0 duplicated / 0 unexpected"
+        )
+    busy, quiet = result["busy_window"], result["quiet_window"]
+    assert busy["actions"]["reopens"] > 0 and busy["actions"]["scrolls"] > 0
+    assert busy["requests"]["history page"]["statuses"] == {"200": busy["actions"]["scrolls"]}
+    assert busy["requests"]["room page"]["count"] == busy["actions"]["reopens"]
+    assert quiet["requests"] == {} and quiet["replayed"] == 0
+    assert result["store_ok"] is True
+    assert run.printed("store check") == (
+        "160 acknowledged posts: 0 missing, 0 duplicated, 0 extra, 0 mismatched"
+    )
 
 
 def test_http_short_run_answers_every_endpoint_and_stores_every_acknowledged_post(runs) -> None:
@@ -455,3 +491,59 @@ def test_uploads_short_run_accepts_and_refuses_by_size_and_delivers_every_messag
         assert (figures["post_errors"], figures["uploads_failed"]) == (0, 0)
     assert result["delivery"]["quiet"]["uploads_done"] == 0
     assert result["delivery"]["uploading"]["uploads_done"] > 0
+
+
+def test_scaleout_measures_one_two_and_three_nodes_against_the_in_memory_node(
+    postgres: PostgresDatabases, redis_url: str
+) -> None:
+    if BACKEND != "postgresql":
+        pytest.skip("multi-node bench runs in the PostgreSQL pass")
+    command = [
+        *("-m", "bench.scaleout", "--short", "--no-pin"),
+        *("--database-url", POSTGRES_URL, "--redis-url", redis_url),
+    ]
+    process = subprocess.Popen(
+        [sys.executable, *command],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        output, _ = process.communicate(timeout=420)  # four runs, three nodes in the last
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    run = Run(process, output)
+    assert process.returncode == 0, output
+    assert f"command: .venv/bin/python {shlex.join(command)}" in output.splitlines()
+    assert "FAILED" not in output
+    result = run.result("scaleout")
+    runs = result["runs"]
+    names = ["1 node, in-memory broker", "1 node, Redis", "2 nodes, Redis", "3 nodes, Redis"]
+    assert sorted(runs) == sorted(names)
+    # The short mode: 10 branch-room posts/s for 2 s (20 clerks a room), then 2 company-room
+    # posts/s for 1 s (all 100 clerks); each run on its own copy of the database.
+    for name, nodes in zip(names, (1, 1, 2, 3), strict=True):
+        assert runs[name]["store_ok"] is True
+        for step, posts, members in (("branch", 20, 20), ("company", 2, 100)):
+            figures = runs[name][step]
+            assert_each_delivered_once(figures, posts=posts, audience=(members, members))
+            assert len(figures["nodes"]) == nodes
+            assert sum(node["deliveries"] for node in figures["nodes"]) == figures["delivered"]
+            assert sum(node["posts_taken"] for node in figures["nodes"]) == posts
+            assert all(node["deliveries"] > 0 for node in figures["nodes"])  # round-robin
+            assert figures["postgres"]["cluster_wal_bytes_per_post"] > 0
+            assert ("redis" in figures) == (name != names[0])
+            if "redis" in figures:
+                assert figures["redis"]["top_commands_per_post"]["publish"] >= 1
+            assert run.printed(f"{name}, {step}: messages").startswith(
+                f"{posts} posted in {figures['wall_s']} s, {figures['delivered']} of "
+            )
+        assert run.printed(f"{name}: store check") == (
+            "22 acknowledged posts: 0 missing, 0 duplicated, 0 extra, 0 mismatched"
+        )
+    assert [row["nodes"] for row in result["projection"]] == [1, 2, 4, 8]
+    assert "crossing Redis adds, one node, branch" in output

@@ -112,6 +112,18 @@ POLICIES: dict[tuple[str, str], Policy] = {
     ("GET", "/portal"): IDENTIFIED,
     ("GET", "/admin/portal"): Policy.ADMIN,
     ("POST", "/api/v1/notices"): Policy.PUBLISHER,  # managers: their branch, in the action
+    ("POST", "/api/v1/notices/{notice_id}/discussion"): IDENTIFIED,  # who reads it: in the action
+    ("DELETE", "/api/v1/notices/{notice_id}"): Policy.PUBLISHER,  # author or admin: action
+    ("GET", "/api/v1/rooms/{room_id}/questions"): IDENTIFIED,  # members only: in the action
+    ("POST", "/api/v1/messages/{message_id}/question"): IDENTIFIED,  # author or trainer: action
+    ("DELETE", "/api/v1/messages/{message_id}/question"): IDENTIFIED,  # author or trainer: action
+    ("POST", "/api/v1/messages/{message_id}/question/answer"): Policy.TRAINER_OR_ADMIN,
+    ("GET", "/api/v1/faq"): IDENTIFIED,
+    ("GET", "/api/v1/faq/suggestions"): IDENTIFIED,
+    ("GET", "/api/v1/faq/{entry_id}"): IDENTIFIED,
+    ("POST", "/api/v1/faq"): Policy.TRAINER_OR_ADMIN,
+    ("PUT", "/api/v1/faq/{entry_id}"): Policy.TRAINER_OR_ADMIN,
+    ("DELETE", "/api/v1/faq/{entry_id}"): Policy.TRAINER_OR_ADMIN,
     ("GET", "/api/v1/notices"): IDENTIFIED,
     ("GET", "/api/v1/notices/{notice_id}"): IDENTIFIED,  # audience or overseers: in the action
     ("POST", "/api/v1/notices/{notice_id}/acknowledgement"): IDENTIFIED,  # its audience
@@ -139,7 +151,15 @@ POLICIES: dict[tuple[str, str], Policy] = {
     ("POST", "/search/terms/{term_id}/remove"): Policy.TRAINER_OR_ADMIN,
     ("GET", "/notices"): IDENTIFIED,
     ("GET", "/notices/new"): Policy.PUBLISHER,
+    ("GET", "/notices/{notice_id}/revise"): Policy.PUBLISHER,  # author or admin: in the action
     ("GET", "/notices/{notice_id}"): IDENTIFIED,  # audience or overseers: in the action
+    ("POST", "/notices/{notice_id}/discussion"): IDENTIFIED,  # who reads it: in the action
+    ("GET", "/notices/discussion/{room_id}"): IDENTIFIED,  # the notice page checks
+    ("GET", "/faq"): IDENTIFIED,
+    ("POST", "/faq"): Policy.TRAINER_OR_ADMIN,
+    ("GET", "/faq/{entry_id}"): IDENTIFIED,
+    ("POST", "/faq/{entry_id}"): Policy.TRAINER_OR_ADMIN,
+    ("POST", "/faq/{entry_id}/delete"): Policy.TRAINER_OR_ADMIN,
     ("GET", "/notices/{notice_id}/compliance"): Policy.PUBLISHER,  # managers: their branch
     ("GET", "/admin/audit"): Policy.ADMIN,
     ("GET", "/admin"): Policy.ADMIN,

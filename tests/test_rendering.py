@@ -218,9 +218,11 @@ def test_unc_paths_and_file_urls_are_shown_exactly_in_a_unc_span(text: str, path
 @pytest.mark.parametrize("text", HOSTILE, ids=range(len(HOSTILE)))
 def test_hostile_text_renders_quickly_within_the_allow_list(text: str) -> None:
     assert len(text) <= MAX_BODY_LENGTH
-    started = time.perf_counter()
+    # This thread's CPU time, not the clock: a loaded machine must not fail it, while a
+    # rendering that backtracks (seconds of CPU on such text) still does.
+    started = time.thread_time()
     html = render_body(text)
-    assert time.perf_counter() - started < 1
+    assert time.thread_time() - started < 1
     assert outside_the_allow_list(html) == []
     assert "<script" not in html.lower()
 

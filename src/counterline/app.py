@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
@@ -35,6 +35,8 @@ from counterline.deps import guard_api_write, language_of_request
 from counterline.errors import TooManyRequests, UserError
 from counterline.exports.notices import router as notice_exports_router
 from counterline.exports.routes import router as exports_router
+from counterline.faq.pages import router as faq_pages
+from counterline.faq.routes import router as faq_router
 from counterline.hooks.routes import HOOKS_PATH
 from counterline.hooks.routes import incoming as incoming_hooks
 from counterline.hooks.routes import router as hooks_router
@@ -42,11 +44,12 @@ from counterline.i18n import current_language, gettext
 from counterline.inbox.pages import router as inbox_pages
 from counterline.inbox.routes import router as inbox_router
 from counterline.limits import TOO_LARGE, BodyLimit, RequestLimits
-from counterline.messages.downloads import router as downloads_router
 from counterline.messages.reading_routes import router as reading_router
 from counterline.messages.routes import router as messages_router
+from counterline.notices import discussion_routes
 from counterline.notices.pages import router as notices_pages
 from counterline.notices.routes import router as notices_router
+from counterline.ops.collector import tune_collector
 from counterline.ops.routes import router as ops_router
 from counterline.portal.pages import router as portal_pages
 from counterline.portal.routes import icons as portal_icons
@@ -61,10 +64,12 @@ from counterline.security import SecurityHeaders
 from counterline.services import Services
 from counterline.streams.endpoint import StreamEndpoint
 from counterline.unicode_guard import RefuseInvalidUnicode
+from counterline.uploads.downloads import router as downloads_router
 from counterline.uploads.receiving import FILE_TOO_LARGE, MULTIPART_OVERHEAD, megabytes
 from counterline.uploads.routes import router as uploads_router
 from counterline.web import api_docs
 from counterline.web.errors import page_for_user_error, render_error_page
+from counterline.web.prefixed import PrefixedRouter
 
 log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).parent / "static"
@@ -77,9 +82,12 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await services.start()
+        collector = tune_collector(settings.gc_tuning, settings.gc_threshold, settings.gc_refreeze)
         try:
             yield
         finally:
+            if collector is not None:
+                collector.undo()
             await services.stop()
 
     app = CounterlineApp(
@@ -97,7 +105,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.services = services
-    api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(guard_api_write)])
+    api = PrefixedRouter(prefix=API_PREFIX, dependencies=[Depends(guard_api_write)])
     for router in (accounts_router, rooms_router, messages_router, previews_router):
         api.include_router(router)
     api.include_router(uploads_router)
@@ -112,6 +120,8 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     api.include_router(hooks_router)
     api.include_router(bots_router)
     api.include_router(notices_router)
+    api.include_router(faq_router)
+    api.include_router(discussion_routes.api)
     api.include_router(notice_exports_router)
     api.include_router(portal_router)
     app.include_router(api)
@@ -126,6 +136,8 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.include_router(admin_pages)
     app.include_router(token_pages)
     app.include_router(notices_pages)
+    app.include_router(discussion_routes.pages)
+    app.include_router(faq_pages)
     app.include_router(portal_pages)
     app.include_router(portal_icons)
     app.include_router(admin_user_pages)

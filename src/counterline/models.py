@@ -7,12 +7,14 @@ from counterline.audit.models import AuditEntry
 from counterline.bots.models import Bot, OutgoingHook, OutgoingHookAuthor
 from counterline.branches.models import Branch
 from counterline.db import Base
+from counterline.faq.models import FaqEntry, Question
 from counterline.hooks.models import IncomingHook, IncomingHookAuthor
 from counterline.jobs.models import Job
 from counterline.messages.models import Message, MessageAttachment, MessageRevision
 from counterline.notices.models import (
     Notice,
     NoticeAcknowledgement,
+    NoticeAttachment,
     NoticeAttempt,
     NoticeQuestion,
     NoticeRecipient,
@@ -36,6 +38,7 @@ __all__ = [
     "Base",
     "Bot",
     "Branch",
+    "FaqEntry",
     "IncomingHook",
     "IncomingHookAuthor",
     "Job",
@@ -47,6 +50,7 @@ __all__ = [
     "MessageRevision",
     "Notice",
     "NoticeAcknowledgement",
+    "NoticeAttachment",
     "NoticeAttempt",
     "NoticeQuestion",
     "NoticeRecipient",
@@ -57,6 +61,7 @@ __all__ = [
     "PortalEntryBranch",
     "PortalEntryRole",
     "PortalUserEntry",
+    "Question",
     "Room",
     "SearchTerm",
     "Session",

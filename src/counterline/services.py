@@ -16,18 +16,21 @@ from counterline.accounts.events import ForgetAccount
 from counterline.bots.tasks import OutgoingCalls
 from counterline.config import Settings
 from counterline.db import Database, Unit, create_engine, unit_of_work
+from counterline.faq import documents as faq_documents
 from counterline.hooks.cache import PosterCache
 from counterline.jobs import tasks as job_tasks
 from counterline.jobs.registry import combine, load_task_modules
 from counterline.jobs.runner import JobRunner
 from counterline.limits import TokenBuckets
 from counterline.messages.actions import posted_event
-from counterline.messages.attachments import with_attachments
+from counterline.messages.attachments import room_members_read, with_attachments
 from counterline.messages.events import MessagePosted
 from counterline.messages.posting import PostingOrder
 from counterline.messages.queries import list_after_anywhere
 from counterline.messages.writer import PostWriter
+from counterline.notices import documents as notice_documents
 from counterline.notices import tasks as notice_tasks
+from counterline.notices.actions import reads_attachment
 from counterline.ops.metrics import Metrics
 from counterline.portal.tasks import PortalChecks
 from counterline.presence.events import PresenceSeen
@@ -106,6 +109,12 @@ class Services:
         self.uploads = Uploads(
             make_blob_store(self.settings.effective_uploads_dir), self.settings.max_upload_bytes
         )
+        # Who besides its uploader downloads an upload: a message's room, a notice's readers.
+        self.uploads.readers.allow(room_members_read)
+        self.uploads.readers.allow(reads_attachment)
+        # What search finds besides messages (search.documents).
+        notice_documents.register()  # the search page's sections, in this order
+        faq_documents.register()
         self.writer = PostWriter(
             self.posting_order.group,
             max_in_flight=self.settings.max_queued_writes,

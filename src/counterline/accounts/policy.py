@@ -61,6 +61,7 @@ ARCHIVES_ROOMS = Policy.ADMIN
 MANAGES_PORTAL = Policy.ADMIN  # the portal's entries; sees every entry's icon
 PUBLISHES_NOTICES = Policy.PUBLISHER
 OVERSEES_ALL_NOTICES = Policy.TRAINER_OR_ADMIN
+CURATES_FAQ = Policy.TRAINER_OR_ADMIN  # accept answers, write and edit FAQ entries
 
 
 def archives_rooms(role: Role) -> bool:
@@ -108,6 +109,12 @@ def exports_any_room(role: Role) -> bool:
 def edits_search_terms(role: Role) -> bool:
     """Trainers and administrators edit the business terms search segments Chinese by."""
     return allows(EDITS_SEARCH_TERMS, role)
+
+
+def curates_faq(role: Role) -> bool:
+    """Trainers and administrators accept answers to questions and edit the FAQ; anyone
+    marks their own message as a question."""
+    return allows(CURATES_FAQ, role)
 
 
 def views_audit_log(role: Role) -> bool:

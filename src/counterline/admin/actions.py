@@ -85,6 +85,11 @@ ACTION_LABELS = {
     "notice.revised": N_("Notice revised"),
     "notice.acknowledged": N_("Notice acknowledged"),
     "notice.reminded": N_("Notice reminder sent"),
+    "notice.archived": N_("Notice archived"),
+    "faq.answer_accepted": N_("Answer accepted into the FAQ"),
+    "faq.written": N_("FAQ entry written"),
+    "faq.edited": N_("FAQ entry edited"),
+    "faq.deleted": N_("FAQ entry deleted"),
 }
 
 

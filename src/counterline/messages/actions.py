@@ -13,6 +13,7 @@ from counterline.errors import Forbidden, NotFound, UserError
 from counterline.i18n import N_
 from counterline.messages import attachments, indexing, mentions, numbering, queries
 from counterline.messages.events import MessagePosted
+from counterline.messages.plain import page_json
 from counterline.messages.queries import STORED_FIELDS, StoredMessage
 from counterline.messages.schemas import (
     MAX_BODY_LENGTH,
@@ -298,6 +299,41 @@ async def list_messages(
     limit: int = 50,
 ) -> MessagePage:
     """A page of a room's history: newest (default), before/after an id, or from a day on."""
+    rows, more = await _page_of(unit, viewer, room_id, before, after, day, zone, limit)
+    staff = viewer.sees_client_ips
+    return MessagePage(
+        messages=[message_out(message, staff=staff, viewer_id=viewer.id) for message in rows],
+        has_more=more,
+    )
+
+
+async def list_messages_json(
+    unit: Unit,
+    viewer: User,
+    room_id: int,
+    *,
+    before: int | None = None,
+    after: int | None = None,
+    day: date | None = None,
+    zone: ZoneInfo,
+    limit: int = 50,
+) -> dict[str, Any]:
+    """``list_messages`` in MessagePage's JSON shape, built without models (plain.py)."""
+    rows, more = await _page_of(unit, viewer, room_id, before, after, day, zone, limit)
+    return page_json(rows, more=more, staff=viewer.sees_client_ips, viewer_id=viewer.id)
+
+
+async def _page_of(
+    unit: Unit,
+    viewer: User,
+    room_id: int,
+    before: int | None,
+    after: int | None,
+    day: date | None,
+    zone: ZoneInfo,
+    limit: int,
+) -> tuple[list[StoredMessage], bool]:
+    """The page's messages, oldest first, and whether more exist in its direction."""
     await check_member(unit, viewer, room_id)
     if sum(option is not None for option in (before, after, day)) > 1:
         raise UserError(N_("Use only one of before, after and day."))
@@ -317,8 +353,4 @@ async def list_messages(
     else:
         rows = await queries.list_before(unit.session, room_id, before, limit + 1, staff=staff)
         more, rows = len(rows) > limit, rows[-limit:]
-    rows = await attachments.with_attachments(unit.session, rows)
-    return MessagePage(
-        messages=[message_out(message, staff=staff, viewer_id=viewer.id) for message in rows],
-        has_more=more,
-    )
+    return await attachments.with_attachments(unit.session, rows), more

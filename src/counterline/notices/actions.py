@@ -30,7 +30,9 @@ from counterline.errors import Forbidden, NotFound, UserError
 from counterline.i18n import N_
 from counterline.jobs.queue import enqueue
 from counterline.messages.rendering import render_body
-from counterline.notices import queries
+from counterline.messages.schemas import AttachmentOut
+from counterline.notices import attachments, queries
+from counterline.notices.documents import index_notice, unindex_notice
 from counterline.notices.events import NoticeAssigned, NoticeCompleted
 from counterline.notices.models import (
     Notice,
@@ -70,6 +72,7 @@ ANSWER_EVERY_QUESTION = N_("Answer each of the %(count)s questions.")
 BAD_OPTIONS = N_("Question %(number)s needs 2 to 6 options, each 1 to 200 characters.")
 BAD_CORRECT = N_("Question %(number)s: the right answer must be one of its options.")
 REVISES_OWN = N_("Only the author or an administrator may revise this notice.")
+ARCHIVES_OWN = N_("Only the author or an administrator may archive this notice.")
 OVERSEES_REFUSED = N_("You may not see this notice's compliance.")
 TRUE_FALSE = ["true", "false"]
 MAX_AHEAD = timedelta(days=5 * 366)
@@ -192,6 +195,7 @@ async def publish(
     within = await _check_audience(unit, author, audience)
     effective_at = new.effective_at or now
     _check_dates(effective_at, new.due_at, now)
+    await attachments.check(unit.session, author.id, None, new.attachment_ids)
     html = render_body(new.body)
     notice = Notice(
         title=" ".join(new.title.split()),
@@ -224,12 +228,15 @@ async def publish(
         )
     )
     unit.session.add_all(_questions(new.quiz, notice.id, 1))
+    await unit.session.flush()
+    await attachments.link(unit.session, notice.id, 1, new.attachment_ids)
     await queries.add_recipients(
         unit.session, notice.id, audience, within_branch=within, exclude_user=author.id, at=now
     )
     reached = await queries.recipient_ids(unit.session, notice.id)
     if not reached:
         raise UserError(NOBODY)
+    await index_notice(unit.session, notice)
     record(
         unit,
         "notice.published",
@@ -241,10 +248,19 @@ async def publish(
         audience_size=len(reached),
         due_at=notice.due_at.isoformat(),
         quiz_questions=len(new.quiz.questions) if new.quiz else 0,
+        attachments=list(new.attachment_ids),
     )
     _assign_all(unit, notice, reached, "published")
     _schedule_reminders(unit, notice, reminders, now)
     return notice, len(reached)
+
+
+def may_revise(user: User, notice: Notice) -> bool:
+    """Its author (still a publisher) or an administrator: the API, the revise page
+    (``drafts``) and the pages' "Revise" links ask the same."""
+    if not policy.publishes_notices(user.role):
+        return False
+    return notice.author_id == user.id or user.role == Role.admin
 
 
 async def revise(
@@ -260,12 +276,13 @@ async def revise(
     row and adds who the audience definition names by now. Returns the notice and the
     audience size."""
     notice = await _find(unit, notice_id)
-    if notice.author_id != actor.id and actor.role != Role.admin:
+    if not may_revise(actor, notice):
         raise Forbidden(REVISES_OWN)
     now = utcnow()
     due_at = change.due_at or notice.due_at
     if change.due_at is not None:
         _check_dates(notice.effective_at, due_at, now)
+    await attachments.check(unit.session, actor.id, notice.id, change.attachment_ids)
     number = notice.revision + 1
     html = render_body(change.body)
     notice.body, notice.body_html, notice.revision, notice.due_at = (
@@ -289,6 +306,8 @@ async def revise(
         )
     )
     unit.session.add_all(_questions(change.quiz, notice.id, number))
+    await unit.session.flush()
+    await attachments.link(unit.session, notice.id, number, change.attachment_ids)
     if change.requires_ack:
         notice.ack_revision = number
         await queries.reopen_all(unit.session, notice.id)
@@ -305,6 +324,7 @@ async def revise(
             at=now,
         )
     await unit.session.flush()
+    await index_notice(unit.session, notice)
     reached = await queries.recipient_ids(unit.session, notice.id)
     record(
         unit,
@@ -316,12 +336,32 @@ async def revise(
         changes=change.changes.strip(),
         requires_ack=change.requires_ack,
         audience_size=len(reached),
+        attachments=list(change.attachment_ids),
     )
     if change.requires_ack:
         _assign_all(unit, notice, reached, "revised")
     if change.due_at is not None:
         _schedule_reminders(unit, notice, reminders, now)
     return notice, len(reached)
+
+
+async def archive(unit: Unit, actor: User, notice_id: int, *, client_ip: str) -> Notice:
+    """Take a notice out of use: it leaves every list and search (``documents``); its
+    record stays (audience, acknowledgements, attempts, the audit log)."""
+    notice = await _find(unit, notice_id)
+    if not may_revise(actor, notice):
+        raise Forbidden(ARCHIVES_OWN)
+    notice.archived = True
+    await unindex_notice(unit.session, notice.id)
+    record(
+        unit,
+        "notice.archived",
+        actor_id=actor.id,
+        target=f"notice:{notice.id}",
+        client_ip=client_ip,
+        title=notice.title,
+    )
+    return notice
 
 
 async def _find(unit: Unit, notice_id: int) -> Notice:
@@ -419,7 +459,13 @@ def _mark(
     )
 
 
-def _summary(notice: Notice, author: str, row: NoticeRecipient | None, now: datetime) -> dict:
+def _summary(
+    notice: Notice,
+    author: str,
+    row: NoticeRecipient | None,
+    now: datetime,
+    shown: list[AttachmentOut] | None = None,
+) -> dict:
     return {
         "id": notice.id,
         "title": notice.title,
@@ -432,13 +478,18 @@ def _summary(notice: Notice, author: str, row: NoticeRecipient | None, now: date
         "status": _status(row, notice, now),
         "attempts": row.attempts if row else 0,
         "last_score": row.last_score if row else None,
+        "attachments": shown or [],
     }
 
 
 async def my_notices(unit: Unit, user: User, *, open_only: bool) -> list[NoticeSummary]:
     now = utcnow()
     rows = await queries.list_for_user(unit.session, user.id, open_only=open_only)
-    return [NoticeSummary(**_summary(notice, author, row, now)) for notice, row, author in rows]
+    shown = await attachments.of_current(unit.session, [notice.id for notice, _, _ in rows])
+    return [
+        NoticeSummary(**_summary(notice, author, row, now, shown.get(notice.id)))
+        for notice, row, author in rows
+    ]
 
 
 async def published_notices(unit: Unit, user: User) -> list[NoticeSummary]:
@@ -453,7 +504,11 @@ async def published_notices(unit: Unit, user: User) -> list[NoticeSummary]:
         rows = await queries.list_published(
             unit.session, author_id=user.id, branch_id=user.branch_id
         )
-    return [NoticeSummary(**_summary(notice, author, None, now)) for notice, author in rows]
+    shown = await attachments.of_current(unit.session, [notice.id for notice, _ in rows])
+    return [
+        NoticeSummary(**_summary(notice, author, None, now, shown.get(notice.id)))
+        for notice, author in rows
+    ]
 
 
 async def oversight_branch(unit: Unit, user: User, notice: Notice) -> int | None:
@@ -477,8 +532,9 @@ async def read_notice(unit: Unit, user: User, notice_id: int) -> NoticeOut:
     author = await unit.session.get(User, notice.author_id)
     questions = await queries.questions_of(unit.session, notice.id, notice.revision)
     revision = await queries.find_revision(unit.session, notice.id, notice.revision)
+    shown = await attachments.of_revision(unit.session, notice.id, notice.revision)
     return NoticeOut(
-        **_summary(notice, author.display_name if author else "", row, utcnow()),
+        **_summary(notice, author.display_name if author else "", row, utcnow(), shown),
         body=notice.body,
         body_html=notice.body_html,
         pass_mark=notice.pass_mark,
@@ -504,6 +560,22 @@ async def _oversees(unit: Unit, user: User, notice: Notice) -> bool:
     if branch is None or notice.author_id == user.id:
         return True
     return await queries.has_recipients_in(unit.session, notice.id, branch)
+
+
+async def reads_attachment(unit: Unit, viewer: User, upload_id: int) -> bool:
+    """Whether ``viewer`` may download an upload a notice shows (a rule of
+    ``uploads.access.Readers``): its audience, the current revision's; its author and who
+    oversees it (``_oversees``), every revision's. None of an archived notice's."""
+    for notice_id, revision in await attachments.notices_showing(unit.session, upload_id):
+        notice = await queries.find_notice(unit.session, notice_id)
+        if notice is None or notice.archived:
+            continue
+        if notice.author_id == viewer.id or await _oversees(unit, viewer, notice):
+            return True
+        current = revision == notice.revision
+        if current and await queries.find_recipient(unit.session, notice.id, viewer.id):
+            return True
+    return False
 
 
 @dataclass(frozen=True, slots=True)

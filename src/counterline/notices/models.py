@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, false
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from counterline.db import Base, UtcDateTime, utcnow
@@ -42,6 +42,10 @@ class Notice(Base):
     # Who it was meant for: {"all": bool, "branch_ids": [...], "roles": [...], "user_ids": [...]}.
     audience: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     archived: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The room of the notice's discussion thread, made when someone first opens it.
+    discussion_room_id: Mapped[int | None] = mapped_column(
+        ForeignKey("rooms.id", ondelete="SET NULL"), unique=True, default=None
+    )
 
 
 class NoticeRevision(Base):
@@ -58,6 +62,24 @@ class NoticeRevision(Base):
     pass_mark: Mapped[int | None] = mapped_column(Integer, default=None)
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class NoticeAttachment(Base):
+    """An upload shown with one revision of a notice, in ``position`` order. Each revision
+    lists its own (a revision keeping a picture lists it again), so an earlier revision's
+    list stays on the record. Who may attach and download them: notices/attachments.py."""
+
+    __tablename__ = "notice_attachments"
+    __table_args__ = (Index("ix_notice_attachments_upload_id", "upload_id"),)
+
+    notice_id: Mapped[int] = mapped_column(
+        ForeignKey("notices.id", ondelete="CASCADE"), primary_key=True
+    )
+    revision: Mapped[int] = mapped_column(Integer, primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    upload_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), ForeignKey("uploads.id")
+    )
 
 
 class NoticeQuestion(Base):

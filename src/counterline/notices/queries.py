@@ -140,6 +140,14 @@ async def users_existing(db: AsyncSession, ids: Sequence[int]) -> dict[int, int]
     return {user_id: branch_id for user_id, branch_id in rows}
 
 
+async def display_names(db: AsyncSession, ids: Sequence[int]) -> dict[int, str]:
+    """Of ``ids``, the people who exist: their name (the revise page's audience)."""
+    if not ids:
+        return {}
+    rows = await db.execute(select(User.id, User.display_name).where(User.id.in_(ids)))
+    return {user_id: name for user_id, name in rows}
+
+
 async def count_recipients(db: AsyncSession, notice_id: int) -> int:
     found = await db.scalar(
         select(func.count())
@@ -297,3 +305,49 @@ async def export_rows(
     if branch_id is not None:
         query = query.where(NoticeRecipient.branch_id == branch_id)
     return (await db.execute(query)).all()
+
+
+# Search (notices/documents.py)
+
+
+async def texts_after(db: AsyncSession, after: int, limit: int) -> Sequence[Row[Any]]:
+    """(id, title, body) of the notices not archived after ``after``, in id order."""
+    query = (
+        select(Notice.id, Notice.title, Notice.body)
+        .where(Notice.id > after, Notice.archived.is_(False))
+        .order_by(Notice.id)
+        .limit(limit)
+    )
+    return (await db.execute(query)).all()
+
+
+async def texts_of(db: AsyncSession, ids: Sequence[int]) -> Sequence[Row[Any]]:
+    """(id, title, body, created_at) of those of ``ids`` that are not archived."""
+    if not ids:
+        return []
+    query = select(Notice.id, Notice.title, Notice.body, Notice.created_at).where(
+        Notice.id.in_(ids), Notice.archived.is_(False)
+    )
+    return (await db.execute(query)).all()
+
+
+def readable_by(user_id: int, *, branch_id: int | None) -> ColumnElement[bool]:
+    """The notices a person who does not oversee every notice may open (not archived):
+    those addressed to them, and with ``branch_id`` (a manager's) also their own and those
+    reaching that branch."""
+    mine = select(NoticeRecipient.notice_id).where(NoticeRecipient.user_id == user_id)
+    readable = [Notice.id.in_(mine)]
+    if branch_id is not None:
+        reaching = select(NoticeRecipient.notice_id).where(NoticeRecipient.branch_id == branch_id)
+        readable += [Notice.author_id == user_id, Notice.id.in_(reaching)]
+    return and_(Notice.archived.is_(False), or_(*readable))
+
+
+async def readable_ids(
+    db: AsyncSession, user_id: int, *, branch_id: int | None, among: Sequence[int] | None = None
+) -> list[int]:
+    """The ids of the notices ``readable_by`` the person (of ``among`` only, if given)."""
+    query = select(Notice.id).where(readable_by(user_id, branch_id=branch_id))
+    if among is not None:
+        query = query.where(Notice.id.in_(among))
+    return list(await db.scalars(query))

@@ -118,6 +118,19 @@ async def acknowledge_notice(
     return json_of(out)
 
 
+@router.delete(
+    "/notices/{notice_id}", status_code=204, responses=error_responses(401, 403, 404, 422)
+)
+async def archive_notice(
+    notice_id: Id, identity: Publisher, services: ServicesDep, ip: ClientIp
+) -> Response:
+    """Archive a notice (its author or an administrator): it leaves every list, banner,
+    inbox and search; its record stays (audience, acknowledgements, attempts, audit log)."""
+    async with services.transaction() as unit:
+        await actions.archive(unit, identity.user, notice_id, client_ip=ip)
+    return Response(status_code=204)
+
+
 @router.post(
     "/notices/{notice_id}/revisions",
     status_code=201,

@@ -9,6 +9,7 @@ from pydantic import AwareDatetime, BaseModel, Field, StrictBool, StrictInt
 
 from counterline.accounts.policy import Role
 from counterline.ids import Id
+from counterline.messages.schemas import MAX_ATTACHMENTS, AttachmentOut
 
 MAX_TITLE = 200
 MAX_NOTICE_BODY = 20_000
@@ -70,6 +71,13 @@ class NoticeIn(BaseModel):
     )
     due_at: AwareDatetime = Field(description="Acknowledge (and pass) by then.")
     quiz: QuizIn | None = None
+    attachment_ids: list[Id] = Field(
+        default_factory=list,
+        max_length=MAX_ATTACHMENTS,
+        description="Pictures and files to show with the notice, in order: ids from "
+        "POST /api/v1/uploads, your own and not attached to a message or another notice; "
+        "at most 10.",
+    )
 
 
 class RevisionIn(BaseModel):
@@ -82,6 +90,14 @@ class RevisionIn(BaseModel):
         default=None, description="The new quiz; absent: the revision has none."
     )
     due_at: AwareDatetime | None = Field(default=None, description="A new due date, if any.")
+    attachment_ids: list[Id] = Field(
+        default_factory=list,
+        max_length=MAX_ATTACHMENTS,
+        description="The new revision's pictures and files, in order; absent: it has none. "
+        "List an earlier revision's again to keep it; new ones are ids from "
+        "POST /api/v1/uploads, your own and not attached elsewhere; at most 10. Earlier "
+        "revisions keep their own lists.",
+    )
 
 
 class AcknowledgementIn(BaseModel):
@@ -122,6 +138,12 @@ class NoticeSummary(BaseModel):
     )
     attempts: int = 0
     last_score: int | None = None
+    attachments: list[AttachmentOut] = Field(
+        default_factory=list,
+        description="The current revision's pictures and files, in order, as a message's "
+        "`attachments`: pictures (`kind` `image`) show through `thumbnail_url`, files link "
+        "to `url`. Its audience, its author and who oversees it may download them.",
+    )
 
 
 class NoticeOut(NoticeSummary):

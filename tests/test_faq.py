@@ -225,3 +225,17 @@ async def test_a_notice_thread_is_for_who_may_read_the_notice(login, cast: Cast)
 async def test_nothing_is_suggested_for_too_little_text(login, text: str) -> None:
     clerk = await login("lina")
     assert await suggestions(clerk, text) == []
+
+
+async def test_an_answer_id_given_as_true_is_refused_not_taken_as_message_1(
+    login, cast: Cast
+) -> None:
+    trainer = await login("zhangwei")
+    question_id = await post(trainer, cast.company_room_id, "副卡能过户吗", "faq-q-0007")
+    await mark(trainer, question_id)
+    response = await trainer.http.post(
+        f"/api/v1/messages/{question_id}/question/answer",
+        json={"answer_id": True},
+        headers=headers(trainer),
+    )
+    assert response.status_code == 422

@@ -7,13 +7,23 @@ from __future__ import annotations
 from typing import Annotated
 
 from annotated_types import Ge, Le
+from pydantic import BeforeValidator
 
 MAX_ID = 2**63 - 1
 MAX_ID_DIGITS = len(str(MAX_ID))
 
-Id = Annotated[int, Ge(1), Le(MAX_ID)]
+
+def _not_a_boolean(value: object) -> object:
+    """JSON ``true`` is no id (pydantic's lax int would take it as 1)."""
+    if isinstance(value, bool):
+        raise ValueError("an id is a number, not true or false")
+    return value
+
+
+_NO_BOOLEANS = BeforeValidator(_not_a_boolean)
+Id = Annotated[int, _NO_BOOLEANS, Ge(1), Le(MAX_ID)]
 # A position in a room's history (before/after, the stream's resume point): 0 is "the start".
-IdOrZero = Annotated[int, Ge(0), Le(MAX_ID)]
+IdOrZero = Annotated[int, _NO_BOOLEANS, Ge(0), Le(MAX_ID)]
 
 
 def id_or_zero_of(text: str) -> int | None:

@@ -181,10 +181,10 @@ def main() -> None:
     )
     results = {"bounded": bounded, "without hanging": calm, "sequential": sequential}
     emit("portal_checks", results)
-    right = (
-        right_statuses(bounded["statuses"], hanging=True)
-        and right_statuses(sequential["statuses"], hanging=True)
-        and right_statuses(calm["statuses"], hanging=False)
+    # The sequential round is the baseline for time only: one check at a time on a loaded
+    # machine may see a fast system past the deadline, which says nothing of the bounded round.
+    right = right_statuses(bounded["statuses"], hanging=True) and right_statuses(
+        calm["statuses"], hanging=False
     )
     # The hanging systems hold a slot each until their deadline, no longer: every system
     # that answers has been answered within one deadline plus a slow answer of the start.

@@ -10,13 +10,10 @@ Rooms of the audience are not made at publication: a notice to 2,000 people woul
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from counterline.accounts.models import User
 from counterline.db import Unit
 from counterline.errors import NotFound
-from counterline.notices import actions
-from counterline.notices.models import Notice
+from counterline.notices import actions, queries
 from counterline.rooms.actions import add_member
 from counterline.rooms.models import Room, RoomKind, Visibility
 
@@ -27,8 +24,7 @@ async def open_discussion(unit: Unit, user: User, notice_id: int) -> int:
     """The notice's discussion room, made if it has none, with ``user`` a member of it.
     NotFound unless ``user`` may read the notice."""
     await actions.read_notice(unit, user, notice_id)
-    locked = select(Notice).where(Notice.id == notice_id).with_for_update()
-    notice = (await unit.session.scalars(locked)).one()
+    notice = await queries.lock_notice(unit.session, notice_id)
     room = None
     if notice.discussion_room_id is not None:
         room = await unit.session.get(Room, notice.discussion_room_id)
@@ -50,9 +46,7 @@ async def open_discussion(unit: Unit, user: User, notice_id: int) -> int:
 async def notice_discussed_in(unit: Unit, room_id: int) -> int:
     """The notice whose thread the room is (NotFound for any other room); the notice page
     then decides who may read it."""
-    notice_id = await unit.session.scalar(
-        select(Notice.id).where(Notice.discussion_room_id == room_id)
-    )
+    notice_id = await queries.notice_id_discussed_in(unit.session, room_id)
     if notice_id is None:
         raise NotFound(actions.NO_SUCH_NOTICE)
     return notice_id

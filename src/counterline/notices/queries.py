@@ -102,6 +102,16 @@ async def find_notice(db: AsyncSession, notice_id: int) -> Notice | None:
     return await db.get(Notice, notice_id)
 
 
+async def lock_notice(db: AsyncSession, notice_id: int) -> Notice:
+    """The notice, locked until the transaction ends (PostgreSQL; SQLite has one writer)."""
+    locked = select(Notice).where(Notice.id == notice_id).with_for_update()
+    return (await db.scalars(locked)).one()
+
+
+async def notice_id_discussed_in(db: AsyncSession, room_id: int) -> int | None:
+    return await db.scalar(select(Notice.id).where(Notice.discussion_room_id == room_id))
+
+
 async def find_recipient(
     db: AsyncSession, notice_id: int, user_id: int, *, for_update: bool = False
 ) -> NoticeRecipient | None:

@@ -42,6 +42,7 @@ SCRIPTS = (
     "unread",
     "inbox",
     "search",
+    "document_search",
     "hooks",
     "user_import",
     "portal_checks",
@@ -449,6 +450,21 @@ def test_search_short_run_finds_what_like_finds_and_each_post_within_a_second(ru
     for name in ("jieba.cut_for_search", "rjieba.cut_for_search", "index_terms (app)"):
         assert segmenters[name]["chars_per_s"] > 0
     assert run.printed("segmenter custom words at runtime").startswith("jieba yes (")
+
+
+def test_document_search_short_run_times_each_first_page_with_and_without_documents(
+    runs,
+) -> None:
+    run = finished(runs, "document_search")
+    result = run.result("document_search")
+    assert (result["notices"], result["faq_entries"]) == (100, 20)
+    cells = result["pages"]
+    assert len(cells) == 6  # three queries, a clerk and an administrator
+    for key, cell in cells.items():
+        assert cell["with"]["documents"] > 0 and cell["without"]["documents"] == 0, key
+        assert cell["with"]["p50_ms"] > 0 and cell["without"]["p50_ms"] > 0, key
+        assert run.printed(key).startswith(f"with documents p50 {cell['with']['p50_ms']} ms")
+        assert run.printed(key).endswith(f"documents add {cell['documents_add_cpu_ms']} ms CPU")
 
 
 def test_one_room_on_two_nodes_measures_what_crossing_nodes_adds(

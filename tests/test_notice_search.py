@@ -16,7 +16,7 @@ from counterline.audit.models import AuditEntry
 from counterline.errors import Forbidden
 from counterline.migrate import alembic_config
 from counterline.notices import actions as notice_actions
-from counterline.search.documents import find_documents, source_of
+from counterline.search.documents import find_documents, find_hits, source_of
 from counterline.services import Services
 from tests.cast import CHENGBEI, Cast
 from tests.support.cli import run_cli
@@ -92,8 +92,8 @@ async def test_a_hit_is_described_only_to_who_may_open_the_notice(
         people = {
             name: await unit.session.get(User, cast[name].id) for name in ("wangfang", "lina")
         }
-        seen = await source.visible_hits(unit, people["wangfang"], [notice_id, notice_id + 1])
-        hidden = await source.visible_hits(unit, people["lina"], [notice_id])
+        seen = await find_hits(unit.session, source, people["wangfang"], "身份证", limit=5)
+        hidden = await find_hits(unit.session, source, people["lina"], "身份证", limit=5)
     assert [(hit.ref_id, hit.title, hit.url) for hit in seen] == [
         (notice_id, "宽带移机新规", f"/notices/{notice_id}")
     ]

@@ -3,12 +3,13 @@ may read every entry."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping
+from typing import Any
 
+from sqlalchemy import Row, Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from counterline.accounts.models import User
-from counterline.db import Unit
 from counterline.faq import queries
 from counterline.faq.models import FaqEntry
 from counterline.i18n import N_
@@ -17,7 +18,8 @@ from counterline.search.documents import DocumentHit, register_source
 KIND = "faq"
 
 
-def searchable_text(entry: FaqEntry) -> str:
+def searchable_text(entry: FaqEntry | Row[Any]) -> str:
+    """What an entry is found by (an entry, or a row of ``queries.SEARCHED``)."""
     return "\n".join((entry.question, entry.topic, entry.answer))
 
 
@@ -33,22 +35,20 @@ async def _texts_of(session: AsyncSession, ids: Collection[int]) -> Mapping[int,
     return {row.FaqEntry.id: searchable_text(row.FaqEntry) for row in rows}
 
 
-async def _visible_hits(unit: Unit, viewer: User, ids: Sequence[int]) -> list[DocumentHit]:
-    rows = {
-        row.FaqEntry.id: row.FaqEntry for row in await queries.entry_rows(unit.session, ids=ids)
-    }
-    return [
-        DocumentHit(
-            kind=KIND,
-            ref_id=entry.id,
-            title=entry.question,
-            url=f"/faq/{entry.id}",
-            text=f"{entry.question}\n{entry.answer}",
-            time=entry.updated_at,
-        )
-        for entry in (rows.get(entry_id) for entry_id in ids)
-        if entry is not None
-    ]
+def _readable(viewer: User) -> tuple[Select[Any], dict[str, Any]]:
+    return queries.SEARCHED, {}
+
+
+def _hit_of(row: Row[Any]) -> DocumentHit:
+    return DocumentHit(
+        kind=KIND,
+        ref_id=row.id,
+        title=row.question,
+        url=f"/faq/{row.id}",
+        text=f"{row.question}\n{row.answer}",
+        searched=searchable_text(row),
+        time=row.time,
+    )
 
 
 def register() -> None:
@@ -56,6 +56,7 @@ def register() -> None:
         KIND,
         label=N_("FAQ"),
         texts_after=_texts_after,
-        visible_hits=_visible_hits,
+        readable=_readable,
+        hit_of=_hit_of,
         texts_of=_texts_of,
     )

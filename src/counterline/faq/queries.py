@@ -45,6 +45,16 @@ async def entry_of_question(db: AsyncSession, message_id: int) -> FaqEntry | Non
     return await db.scalar(select(FaqEntry).where(FaqEntry.question_message_id == message_id))
 
 
+# What search shows of an entry (faq/documents.py): everyone may open every entry.
+SEARCHED = select(
+    FaqEntry.id,
+    FaqEntry.topic,
+    FaqEntry.question,
+    FaqEntry.answer,
+    FaqEntry.updated_at.label("time"),
+)
+
+
 def _entries() -> Any:
     return select(FaqEntry, User.display_name).join(User, User.id == FaqEntry.updated_by_id)
 

@@ -10,14 +10,15 @@ services.py calls it when the process is wired.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping
+from typing import Any
 
+from sqlalchemy import Row, Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from counterline.accounts import policy
 from counterline.accounts.models import User
 from counterline.accounts.policy import Role
-from counterline.db import Unit
 from counterline.i18n import N_
 from counterline.notices import queries
 from counterline.notices.models import Notice
@@ -56,40 +57,27 @@ async def _texts_of(session: AsyncSession, ids: Collection[int]) -> Mapping[int,
     return {row.id: searchable_text(row.title, row.body) for row in rows}
 
 
-def _branch_seen(viewer: User) -> int | None:
-    """A manager sees, beyond what is addressed to them, what reaches their branch."""
-    return viewer.branch_id if viewer.role == Role.manager else None
-
-
-async def _visible_ids(unit: Unit, viewer: User) -> Collection[int] | None:
+def _readable(viewer: User) -> tuple[Select[Any], dict[str, int]]:
+    """Trainers and administrators may open every notice; a manager, beyond what is
+    addressed to them, their own and what reaches their branch; anyone else what is
+    addressed to them (``actions.read_notice``)."""
     if policy.oversees_all_notices(viewer.role):
-        return None
-    return await queries.readable_ids(unit.session, viewer.id, branch_id=_branch_seen(viewer))
+        return queries.SEARCHED_BY_OVERSEER, {}
+    if viewer.role == Role.manager:
+        return queries.SEARCHED_BY_MANAGER, {"viewer_id": viewer.id, "branch_id": viewer.branch_id}
+    return queries.SEARCHED_BY_ADDRESSEE, {"viewer_id": viewer.id}
 
 
-async def _visible_hits(unit: Unit, viewer: User, ids: Sequence[int]) -> list[DocumentHit]:
-    """Hits of those of ``ids`` the viewer may open, in the order given."""
-    wanted = list(ids)
-    if not policy.oversees_all_notices(viewer.role):
-        allowed = set(
-            await queries.readable_ids(
-                unit.session, viewer.id, branch_id=_branch_seen(viewer), among=wanted
-            )
-        )
-        wanted = [ref_id for ref_id in wanted if ref_id in allowed]
-    rows = {row.id: row for row in await queries.texts_of(unit.session, wanted)}
-    return [
-        DocumentHit(
-            kind=KIND,
-            ref_id=row.id,
-            title=row.title,
-            url=f"/notices/{row.id}",
-            text=row.body,
-            time=row.created_at,
-        )
-        for row in (rows.get(ref_id) for ref_id in wanted)
-        if row is not None
-    ]
+def _hit_of(row: Row[Any]) -> DocumentHit:
+    return DocumentHit(
+        kind=KIND,
+        ref_id=row.id,
+        title=row.title,
+        url=f"/notices/{row.id}",
+        text=row.body,
+        searched=searchable_text(row.title, row.body),
+        time=row.time,
+    )
 
 
 def register() -> None:
@@ -98,7 +86,7 @@ def register() -> None:
         KIND,
         label=LABEL,
         texts_after=_texts_after,
-        visible_hits=_visible_hits,
+        readable=_readable,
+        hit_of=_hit_of,
         texts_of=_texts_of,
-        visible_ids=_visible_ids,
     )

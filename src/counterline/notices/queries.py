@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, case, func, insert, literal, or_, select, update
+from sqlalchemy import Row, and_, bindparam, case, func, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
@@ -341,23 +341,24 @@ async def texts_of(db: AsyncSession, ids: Sequence[int]) -> Sequence[Row[Any]]:
     return (await db.execute(query)).all()
 
 
-def readable_by(user_id: int, *, branch_id: int | None) -> ColumnElement[bool]:
+def _readable_by(*, seen_branch: bool) -> ColumnElement[bool]:
     """The notices a person who does not oversee every notice may open (not archived):
-    those addressed to them, and with ``branch_id`` (a manager's) also their own and those
-    reaching that branch."""
-    mine = select(NoticeRecipient.notice_id).where(NoticeRecipient.user_id == user_id)
+    those addressed to them (``:viewer_id``), and with ``seen_branch`` (a manager's) also
+    their own and those reaching their branch (``:branch_id``)."""
+    viewer = bindparam("viewer_id")
+    mine = select(NoticeRecipient.notice_id).where(NoticeRecipient.user_id == viewer)
     readable = [Notice.id.in_(mine)]
-    if branch_id is not None:
-        reaching = select(NoticeRecipient.notice_id).where(NoticeRecipient.branch_id == branch_id)
-        readable += [Notice.author_id == user_id, Notice.id.in_(reaching)]
+    if seen_branch:
+        reaching = select(NoticeRecipient.notice_id).where(
+            NoticeRecipient.branch_id == bindparam("branch_id")
+        )
+        readable += [Notice.author_id == viewer, Notice.id.in_(reaching)]
     return and_(Notice.archived.is_(False), or_(*readable))
 
 
-async def readable_ids(
-    db: AsyncSession, user_id: int, *, branch_id: int | None, among: Sequence[int] | None = None
-) -> list[int]:
-    """The ids of the notices ``readable_by`` the person (of ``among`` only, if given)."""
-    query = select(Notice.id).where(readable_by(user_id, branch_id=branch_id))
-    if among is not None:
-        query = query.where(Notice.id.in_(among))
-    return list(await db.scalars(query))
+# What search shows of a notice (notices/documents.py), of those a viewer may open: built
+# once, the viewer's ids bound at each search.
+_SEARCHED = select(Notice.id, Notice.title, Notice.body, Notice.created_at.label("time"))
+SEARCHED_BY_OVERSEER = _SEARCHED.where(Notice.archived.is_(False))
+SEARCHED_BY_ADDRESSEE = _SEARCHED.where(_readable_by(seen_branch=False))
+SEARCHED_BY_MANAGER = _SEARCHED.where(_readable_by(seen_branch=True))

@@ -157,17 +157,9 @@ async def _documents(
     words = parsed.text
     found = []
     for source in documents.sources():
-        among = None if source.visible_ids is None else await source.visible_ids(unit, viewer)
-        if among is not None and not among:
-            continue
-        # Without a list of what the viewer may see, a few more, some of which may be hidden.
-        wanted = MAX_DOCUMENT_HITS if among is not None else 4 * MAX_DOCUMENT_HITS
-        ids = await documents.find_documents(
-            unit.session, source.kind, words, limit=wanted, among=among
+        hits = await documents.find_hits(
+            unit.session, source, viewer, words, limit=MAX_DOCUMENT_HITS
         )
-        if not ids:
-            continue
-        hits = await source.visible_hits(unit, viewer, ids)
         found += [
             {
                 "kind": hit.kind,
@@ -176,7 +168,7 @@ async def _documents(
                 "url": hit.url,
                 "snippet_html": snippet_html(hit.text, plan.words),
             }
-            for hit in hits[:MAX_DOCUMENT_HITS]
+            for hit in hits
         ]
     return found
 

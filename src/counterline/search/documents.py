@@ -16,6 +16,10 @@ apart).
 terms, scored by how many and how rare the shared terms are (0..1); function words and
 characters (``STOP_WORDS``, ``STOP_CHARACTERS``) never make a match.
 
+``find_hits`` is what a search's first page lists: one statement per kind, filtering what
+the viewer may open in SQL (the kind's SELECT joined in, built once per kind of viewer)
+and reading the hits' rows with their rank.
+
 Search knows no capability: each kind's capability registers a ``DocumentSource`` (its
 texts for ``counterline search reindex``, which of its documents a viewer may see and how
 a hit shows) through ``register_source`` when the process is wired (``services.py``).
@@ -30,13 +34,23 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Text, bindparam, text
+from sqlalchemy import (
+    Row,
+    Select,
+    Text,
+    bindparam,
+    column,
+    func,
+    literal_column,
+    select,
+    table,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from counterline import segmenter
 from counterline.accounts.models import User
-from counterline.db import Unit
 from counterline.search.queries import fts_expression, tsquery_value
 
 MAX_KIND_LENGTH = 16
@@ -83,13 +97,15 @@ _SPACES = re.compile(r"\s+")
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DocumentHit:
     """A document as a search result shows it: ``text`` is what its snippet is cut from
-    (plain text), ``url`` where it opens, ``time`` when it was written or last changed."""
+    (plain text), ``url`` where it opens, ``time`` when it was written or last changed,
+    ``searched`` the text it is indexed under (a long word is checked in it)."""
 
     kind: str
     ref_id: int
     title: str
     url: str
     text: str
+    searched: str
     time: datetime | None = None
 
 
@@ -98,10 +114,12 @@ class DocumentHit:
 TextsAfter = Callable[[AsyncSession, int, int], Awaitable[Sequence[tuple[int, str]]]]
 # (session, ref_ids) -> {ref_id: text}: the texts of these documents (long words' check).
 TextsOf = Callable[[AsyncSession, Collection[int]], Awaitable[Mapping[int, str]]]
-# (unit, viewer, ref_ids) -> hits of those the viewer may see, in the order given.
-VisibleHits = Callable[[Unit, User, Sequence[int]], Awaitable[list[DocumentHit]]]
-# (unit, viewer) -> the ref_ids the viewer may see, or None for all (``among``).
-VisibleIds = Callable[[Unit, User], Awaitable[Collection[int] | None]]
+# viewer -> (a SELECT of the rows of the documents the viewer may open, its ref_id labelled
+# ``id``; its parameters' values for this viewer). The SELECT is built once per kind of
+# viewer, not per call: ``find_hits`` builds its statement around it once and keeps it.
+Readable = Callable[[User], tuple[Select[Any], Mapping[str, Any]]]
+# A row of that SELECT as a search result shows it.
+HitOf = Callable[[Row[Any]], DocumentHit]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -112,9 +130,9 @@ class DocumentSource:
     kind: str
     label: str
     texts_after: TextsAfter
-    visible_hits: VisibleHits
+    readable: Readable
+    hit_of: HitOf
     texts_of: TextsOf | None = None
-    visible_ids: VisibleIds | None = None
 
 
 _sources: dict[str, DocumentSource] = {}
@@ -125,9 +143,9 @@ def register_source(
     *,
     label: str,
     texts_after: TextsAfter,
-    visible_hits: VisibleHits,
+    readable: Readable,
+    hit_of: HitOf,
     texts_of: TextsOf | None = None,
-    visible_ids: VisibleIds | None = None,
 ) -> DocumentSource:
     """Make a kind of document known to search (again: the last registration wins)."""
     if not 0 < len(kind) <= MAX_KIND_LENGTH:
@@ -136,9 +154,9 @@ def register_source(
         kind=kind,
         label=label,
         texts_after=texts_after,
-        visible_hits=visible_hits,
+        readable=readable,
+        hit_of=hit_of,
         texts_of=texts_of,
-        visible_ids=visible_ids,
     )
     _sources[kind] = source
     return source
@@ -251,27 +269,23 @@ def _sqlite_match(query: _Query) -> str:
     return " AND ".join(parts)
 
 
-# (dialect, restricted to ``among``) -> the newest matches with their rank.
+def _match(dialect: str, query: _Query) -> str:
+    if dialect == "postgresql":
+        return tsquery_value(query.terms, query.words)
+    return _sqlite_match(query)
+
+
+# dialect -> the newest matches with their rank.
 _FIND = {
-    ("sqlite", False): text(
+    "sqlite": text(
         "SELECT ref_id, bm25(document_search) AS rank FROM document_search "
         "WHERE document_search MATCH :match AND kind = :kind "
         "ORDER BY ref_id DESC LIMIT :limit"
     ),
-    ("sqlite", True): text(
-        "SELECT ref_id, bm25(document_search) AS rank FROM document_search "
-        "WHERE document_search MATCH :match AND kind = :kind AND ref_id IN :among "
-        "ORDER BY ref_id DESC LIMIT :limit"
-    ).bindparams(bindparam("among", expanding=True)),
-    ("postgresql", False): text(
+    "postgresql": text(
         "SELECT ref_id, -ts_rank(terms, :match, 1) AS rank FROM document_search "
         "WHERE kind = :kind AND terms @@ :match ORDER BY ref_id DESC LIMIT :limit"
     ).bindparams(bindparam("match", type_=TSQUERY)),
-    ("postgresql", True): text(
-        "SELECT ref_id, -ts_rank(terms, :match, 1) AS rank FROM document_search "
-        "WHERE kind = :kind AND ref_id = ANY(:among) AND terms @@ :match "
-        "ORDER BY ref_id DESC LIMIT :limit"
-    ).bindparams(bindparam("match", type_=TSQUERY), bindparam("among", type_=ARRAY(BigInteger))),
 }
 
 
@@ -281,24 +295,21 @@ async def find_documents(
     query: str,
     *,
     limit: int = 10,
-    among: Collection[int] | None = None,
 ) -> list[int]:
     """The ref_ids of documents of ``kind`` having every word of ``query``, best match
-    first (the newer on a tie), at most ``limit``; only those in ``among`` if given. The
-    newest ``MAX_CANDIDATES`` matches are ranked."""
+    first (the newer on a tie), at most ``limit``. The newest ``MAX_CANDIDATES`` matches
+    are ranked."""
     read = _read(query)
-    if not read.terms or limit < 1 or (among is not None and not among):
+    if not read.terms or limit < 1:
         return []
     connection = await session.connection()
     dialect = connection.dialect.name
-    if dialect == "postgresql":
-        match = tsquery_value(read.terms, read.words)
-    else:
-        match = _sqlite_match(read)
-    parameters: dict[str, Any] = {"match": match, "kind": kind, "limit": MAX_CANDIDATES}
-    if among is not None:
-        parameters["among"] = sorted(set(among))
-    rows = await connection.execute(_FIND[dialect, among is not None], parameters)
+    parameters: dict[str, Any] = {
+        "match": _match(dialect, read),
+        "kind": kind,
+        "limit": MAX_CANDIDATES,
+    }
+    rows = await connection.execute(_FIND[dialect], parameters)
     # Lower is better on both (bm25 is negative, ts_rank negated); ties newest first.
     ranked = sorted((float(rank), -int(ref_id)) for ref_id, rank in rows)
     found = [-negated for _, negated in ranked]
@@ -321,7 +332,7 @@ async def _checked(
         texts = await source.texts_of(session, batch)
         for ref_id in batch:
             body = texts.get(ref_id)
-            if body is not None and all(check in flat(body) for check in checks):
+            if body is not None and _contains(body, checks):
                 kept.append(ref_id)
         if len(kept) >= limit:
             break
@@ -331,6 +342,88 @@ async def _checked(
 def flat(body: str) -> str:
     """A text as the checks see it: normalised, runs of spaces made one."""
     return _SPACES.sub(" ", segmenter.normalise(body)).strip()
+
+
+def _contains(body: str, checks: Sequence[str]) -> bool:
+    if not checks:
+        return True
+    text = flat(body)
+    return all(check in text for check in checks)
+
+
+# Hits for a viewer
+
+
+_INDEX = table("document_search", column("kind"), column("ref_id"), column("terms"))
+# (dialect, kind, the kind's SELECT for a kind of viewer) -> ``_hits_statement``.
+_HITS: dict[tuple[str, str, Select[Any]], Select[Any]] = {}
+
+
+def _hits_statement(dialect: str, kind: str, readable: Select[Any]) -> Select[Any]:
+    """One statement: the newest ``:pool`` matches among the documents the viewer may open
+    (joined in SQL), ranked, best first (the newer on a tie), with their rows from
+    ``readable``; ``:limit`` of them from ``:offset``."""
+    if dialect == "postgresql":
+        match = bindparam("match", type_=TSQUERY)
+        found = _INDEX.c.terms.bool_op("@@")(match)
+        # ts_rank is higher for a better match; negated, lower is better as with bm25.
+        rank = -func.ts_rank(_INDEX.c.terms, match, 1)
+    else:
+        found = literal_column("document_search").bool_op("MATCH")(bindparam("match"))
+        rank = func.bm25(literal_column("document_search"))
+    visible = readable.subquery("visible")
+    candidates = (
+        select(_INDEX.c.ref_id, rank.label("rank"))
+        .join_from(_INDEX, visible, visible.c.id == _INDEX.c.ref_id)
+        .where(found, _INDEX.c.kind == kind)
+        .order_by(_INDEX.c.ref_id.desc())
+        .limit(bindparam("pool"))
+        .subquery("candidates")
+    )
+    # The rows are read again for the page only: carried through the pool's sort, all the
+    # matches' texts made SQLite's statement slower (bench.document_search).
+    rows = readable.subquery("rows")
+    return (
+        select(rows)
+        .join_from(candidates, rows, rows.c.id == candidates.c.ref_id)
+        .order_by(candidates.c.rank, candidates.c.ref_id.desc())
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+    )
+
+
+async def find_hits(
+    session: AsyncSession, source: DocumentSource, viewer: User, query: str, *, limit: int
+) -> list[DocumentHit]:
+    """The documents of ``source`` the viewer may open having every word of ``query``,
+    best match first (the newer on a tie), at most ``limit``: as ``find_documents`` ranks
+    them, but what the viewer may open is filtered and the rows are read in the same
+    statement (one, unless a long word's check turns down more than 3 in 4)."""
+    read = _read(query)
+    if not read.terms or limit < 1:
+        return []
+    connection = await session.connection()
+    dialect = connection.dialect.name
+    readable, values = source.readable(viewer)
+    key = (dialect, source.kind, readable)
+    statement = _HITS.get(key)
+    if statement is None:
+        statement = _HITS[key] = _hits_statement(dialect, source.kind, readable)
+    batch = 4 * limit if read.checks else limit
+    parameters = {**values, "match": _match(dialect, read), "pool": MAX_CANDIDATES}
+    hits: list[DocumentHit] = []
+    for offset in range(0, MAX_CANDIDATES, batch):
+        rows = (
+            await connection.execute(statement, {**parameters, "limit": batch, "offset": offset})
+        ).all()
+        for hit in map(source.hit_of, rows):
+            if _contains(hit.searched, read.checks):
+                hits.append(hit)
+                if len(hits) == limit:
+                    return hits
+        if len(rows) < batch:
+            break
+    return hits
 
 
 # Similar documents

@@ -34,13 +34,11 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import ClientConnection
 
 from bench.httpclient import Connection, build_request
+from bench.streamworker import MESSAGE_PREFIX, PING, bench_seq, connect_stream, run_worker, say
 
-MESSAGE_PREFIX = '{"type":"message.posted"'
-BODY_SEQ = '"body":"#'
-PING = json.dumps({"type": "ping"})
 CSRF_FIELD = re.compile(rb'name="csrf_token" value="([^"]+)"')
 SESSION_COOKIE = "counterline_session"
 LOGIN_CSRF_COOKIE = "counterline_login_csrf"
@@ -136,15 +134,7 @@ class Worker:
     async def open_stream(self, clerk: Clerk) -> None:
         url = f"{self.ws_url}?last_message_id={clerk.last_id}"
         started = time.monotonic()
-        socket = await connect(
-            url,
-            additional_headers={"Cookie": f"{SESSION_COOKIE}={clerk.cookie}"},
-            compression="deflate",
-            open_timeout=120,
-            ping_interval=None,
-            max_queue=None,
-            max_size=2**24,
-        )
+        socket = await connect_stream(url, {"Cookie": f"{SESSION_COOKIE}={clerk.cookie}"})
         while True:
             frame = await socket.recv()
             if isinstance(frame, bytes):
@@ -160,11 +150,9 @@ class Worker:
         if frame.startswith(MESSAGE_PREFIX):
             message = json.loads(frame)["message"]
             clerk.last_id = max(clerk.last_id, message["id"])
-            at = frame.find(BODY_SEQ)
-            if at < 0:
+            seq = bench_seq(frame)
+            if seq is None:
                 return
-            start = at + len(BODY_SEQ)
-            seq = int(frame[start : frame.index(" ", start)])
             if live:
                 clerk.live.append(seq)
                 clerk.times.append(time.monotonic())
@@ -352,21 +340,5 @@ async def post_reading_head(host: str, port: int, raw: bytes) -> tuple[int, str]
         writer.close()
 
 
-def say(event: str, **data: Any) -> None:
-    with contextlib.suppress(BrokenPipeError):
-        sys.stdout.write(json.dumps({"event": event, **data}) + "\n")
-        sys.stdout.flush()
-
-
-def main() -> None:
-    with open(sys.argv[1]) as handle:
-        config = json.load(handle)
-    try:
-        from uvloop import run
-    except ImportError:
-        run = asyncio.run
-    run(Worker(config).run())
-
-
 if __name__ == "__main__":
-    main()
+    run_worker(Worker)

@@ -3,7 +3,7 @@
 Started by :class:`bench.fleet.Fleet` as ``python -m bench.wsworker CONFIG.json``. It opens
 its connections (``Authorization: Bearer``), waits for each one's ``ready`` frame, then
 prints ``{"event": "ready", ...}``. Afterwards it records, per connection, the sequence
-number of every ``message.posted`` frame (from the ``bench-<seq>`` client id) and the
+number of every ``message.posted`` frame (the ``#<seq>`` its body starts with) and the
 monotonic time it arrived; it sends an application heartbeat ``{"type": "ping"}`` every
 ``heartbeat`` seconds. Commands on stdin: ``stats`` (print counters), ``save`` (write
 the receipts gathered since the last save to ``results``) and ``stop`` (save and exit).
@@ -12,7 +12,6 @@ the receipts gathered since the last save to ``results``) and ``stop`` (save and
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import random
 import sys
@@ -20,12 +19,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import ClientConnection
 
-MESSAGE_PREFIX = '{"type":"message.posted"'
-# Frames carry no client id; a bench message's body starts with "#<seq> " (sender.body_of).
-BODY_SEQ = '"body":"#'
-PING = json.dumps({"type": "ping"})
+from bench.streamworker import MESSAGE_PREFIX, PING, bench_seq, connect_stream, run_worker, say
 
 
 @dataclass
@@ -60,8 +56,8 @@ class Worker:
             asyncio.create_task(self.client(index, limit)) for index in range(len(self.connections))
         ]
         await self.all_ready.wait()
-        self.say(
-            event="ready",
+        say(
+            "ready",
             connected=self.counters.ready,
             failed=self.counters.failed,
             failed_indices=self.failed,
@@ -81,14 +77,10 @@ class Worker:
         compression = "deflate" if self.config.get("compression", "deflate") == "deflate" else None
         try:
             async with limit:
-                socket = await connect(
+                socket = await connect_stream(
                     url + "/api/v1/stream",
-                    additional_headers={"Authorization": f"Bearer {token}"},
+                    {"Authorization": f"Bearer {token}"},
                     compression=compression,
-                    open_timeout=120,
-                    ping_interval=None,
-                    max_queue=None,
-                    max_size=2**24,
                 )
                 while True:
                     frame = await socket.recv()
@@ -127,12 +119,11 @@ class Worker:
                 if isinstance(frame, bytes):
                     frame = frame.decode()
                 if frame.startswith(MESSAGE_PREFIX):
-                    at = frame.find(BODY_SEQ)
-                    if at < 0:
+                    seq = bench_seq(frame)
+                    if seq is None:
                         counters.other_messages += 1
                         continue
-                    start = at + len(BODY_SEQ)
-                    seqs.append(int(frame[start : frame.index(" ", start)]))
+                    seqs.append(seq)
                     times.append(now)
                     counters.messages += 1
                 elif frame.startswith('{"type":"pong"'):
@@ -170,10 +161,10 @@ class Worker:
             line = await loop.run_in_executor(None, sys.stdin.readline)
             command = line.strip()
             if command == "stats" or not line:
-                self.say(event="stats", **self.stats())
+                say("stats", **self.stats())
             if command in ("save", "stop") or not line:
                 self.save()
-                self.say(event="saved")
+                say("saved")
             if command == "stop" or not line:
                 return
 
@@ -185,22 +176,6 @@ class Worker:
             seqs.clear()
             times.clear()
 
-    @staticmethod
-    def say(**data: Any) -> None:
-        with contextlib.suppress(BrokenPipeError):  # the coordinator is gone
-            sys.stdout.write(json.dumps(data) + "\n")
-            sys.stdout.flush()
-
-
-def main() -> None:
-    with open(sys.argv[1]) as handle:
-        config = json.load(handle)
-    try:
-        from uvloop import run
-    except ImportError:
-        run = asyncio.run
-    run(Worker(config).run())
-
 
 if __name__ == "__main__":
-    main()
+    run_worker(Worker)

@@ -3,7 +3,7 @@ and the site's logo (/site/logo), as set in the console."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy import func, select
@@ -16,6 +16,7 @@ from counterline.accounts.actions import Identity
 from counterline.accounts.guards import PUBLIC, role_guard
 from counterline.accounts.models import User
 from counterline.branches.models import Branch
+from counterline.db import Unit
 from counterline.deps import ServicesDep
 from counterline.i18n import N_
 from counterline.rooms.models import Room, RoomKind
@@ -33,6 +34,20 @@ STANDARD_LOGO = "/static/favicon.svg"
 # minute, and the login page too (the logo is public, as the site's name is).
 LOGO_CACHE = "public, max-age=60"
 ConsoleAdmin = Annotated[Identity, Depends(role_guard(policy.USES_ADMIN_CONSOLE, ONLY_ADMINS))]
+
+
+async def console_context(
+    unit: Unit, identity: Identity, services: Services, page: str
+) -> dict[str, Any]:
+    """What every console page's template starts from: the header's identity and ``me``,
+    ``page`` for the console's navigation (admin/_console_nav.html) and the forms' token."""
+    me = await account_views.describe(unit, identity.user, services.presence)
+    return {
+        "identity": identity,
+        "me": me,
+        "console_page": page,
+        "csrf_token": identity.csrf_token,
+    }
 
 
 async def console_counts(db: AsyncSession) -> dict[str, int]:
@@ -53,13 +68,9 @@ async def console_counts(db: AsyncSession) -> dict[str, int]:
 async def console_page(request: Request, identity: ConsoleAdmin, services: ServicesDep) -> Response:
     """The console's landing page: where each part of the console is, with counts."""
     async with services.reading() as unit:
-        me = await account_views.describe(unit, identity.user, services.presence)
+        context = await console_context(unit, identity, services, "home")
         counts = await console_counts(unit.session)
-    return render(
-        request,
-        "admin/console.html",
-        {"identity": identity, "me": me, "counts": counts, "console_page": "home"},
-    )
+    return render(request, "admin/console.html", {**context, "counts": counts})
 
 
 @router.get("/site/logo", dependencies=[PUBLIC])

@@ -8,8 +8,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from counterline.accounts import views as account_views
-from counterline.admin.console import ConsoleAdmin
+from counterline.admin.console import ConsoleAdmin, console_context
 from counterline.bots import queries as bot_queries
 from counterline.deps import ServicesDep
 from counterline.hooks import queries as hook_queries
@@ -51,7 +50,7 @@ async def integrations_page(
 ) -> Response:
     """Incoming webhooks, bots and outgoing webhooks, with forms to add and revoke."""
     async with services.reading() as unit:
-        me = await account_views.describe(unit, identity.user, services.presence)
+        context = await console_context(unit, identity, services, "integrations")
         hooks = await hook_queries.list_live_hooks(unit.session)
         bots = await bot_queries.list_bots(unit.session)
         bot_rooms = await bot_queries.rooms_of(unit.session, [row[1].id for row in bots])
@@ -65,9 +64,7 @@ async def integrations_page(
         request,
         "admin/integrations.html",
         {
-            "identity": identity,
-            "me": me,
-            "console_page": "integrations",
+            **context,
             "hooks": [(row[0], row.room_name, row.creator) for row in hooks],
             "bots": [
                 (row[1], [name for _, name in bot_rooms[row[1].id]], row.creator, row[0])

@@ -9,9 +9,9 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from counterline.accounts import views as account_views
 from counterline.admin import actions
 from counterline.admin.actions import ACTION_LABELS, AuditQuery, action_label
+from counterline.admin.console import console_context
 from counterline.admin.routes import AuditParameters, AuditReader
 from counterline.admin.schemas import AuditPage
 from counterline.audit.verify import Broken
@@ -41,7 +41,7 @@ async def audit_page(
     """The audit log, newest first, filtered by the form; with ``check``, the chain status."""
     error, page, chain = None, AuditPage(entries=[], next_before_id=None), None
     async with services.reading() as unit:
-        me = await account_views.describe(unit, identity.user, services.presence)
+        context = await console_context(unit, identity, services, "audit")
         try:
             page = await actions.read_log(unit, identity.user, query)
         except UserError as refused:
@@ -52,9 +52,7 @@ async def audit_page(
         request,
         "admin/audit_log.html",
         {
-            "identity": identity,
-            "me": me,
-            "console_page": "audit",
+            **context,
             "query": query,
             "page": page,
             "error": error,

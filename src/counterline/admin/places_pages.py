@@ -10,9 +10,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
-from counterline.accounts import views as account_views
 from counterline.admin import places
-from counterline.admin.console import ConsoleAdmin
+from counterline.admin.console import ConsoleAdmin, console_context
 from counterline.deps import ClientIp, ServicesDep, check_form_token
 from counterline.errors import UserError
 from counterline.i18n import N_, gettext
@@ -67,17 +66,14 @@ async def _branches_page(
     error_at: str = "",
 ) -> Response:
     async with services.reading() as unit:
-        me = await account_views.describe(unit, identity.user, services.presence)
+        context = await console_context(unit, identity, services, "branches")
         branches = await places.list_branches(unit)
         rooms = await places.list_rooms(unit)
     return render(
         request,
         "admin/branches.html",
         {
-            "identity": identity,
-            "me": me,
-            "console_page": "branches",
-            "csrf_token": identity.csrf_token,
+            **context,
             "branches": branches,
             "rooms": rooms,
             "kind_labels": {kind: gettext(label) for kind, label in KIND_LABELS.items()},
@@ -209,7 +205,7 @@ async def _room_page(
     error: UserError | None = None,
 ) -> Response:
     async with services.reading() as unit:
-        me = await account_views.describe(unit, identity.user, services.presence)
+        context = await console_context(unit, identity, services, "branches")
         room = await places.rooms.named_room(unit, room_id)
         members = await places.room_members(unit, identity.user, room.id)
         shown = await places.room_with_count(unit, room)
@@ -217,10 +213,7 @@ async def _room_page(
         request,
         "admin/room_members.html",
         {
-            "identity": identity,
-            "me": me,
-            "console_page": "branches",
-            "csrf_token": identity.csrf_token,
+            **context,
             "room": shown,
             "members": members.members,
             "kind_label": gettext(KIND_LABELS[room.kind]),

@@ -10,8 +10,7 @@ from zoneinfo import available_timezones
 from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
-from counterline.accounts import views as account_views
-from counterline.admin.console import ConsoleAdmin
+from counterline.admin.console import ConsoleAdmin, console_context
 from counterline.admin.console_routes import reload_settings
 from counterline.deps import ClientIp, ServicesDep, check_form_token
 from counterline.i18n import N_, gettext
@@ -45,7 +44,7 @@ async def _settings_page(
     saved: bool = False,
 ) -> Response:
     async with services.reading() as unit:
-        me = await account_views.describe(unit, identity.user, services.presence)
+        context = await console_context(unit, identity, services, "settings")
         await services.site.load(unit)
     site = services.site
     shown = {key: "" if value is None else str(value) for key, value in site.stored.items()}
@@ -53,10 +52,7 @@ async def _settings_page(
         request,
         "admin/settings.html",
         {
-            "identity": identity,
-            "me": me,
-            "console_page": "settings",
-            "csrf_token": identity.csrf_token,
+            **context,
             "values": {key: shown.get(key, "") for key in values.KEYS} | (entered or {}),
             "config": {key: _plain(value) for key, value in site.config_values().items()},
             "from_console": site.stored.keys(),

@@ -9,9 +9,9 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from counterline.accounts import views as account_views
 from counterline.accounts.models import Role
 from counterline.admin import users
+from counterline.admin.console import console_context
 from counterline.admin.user_queries import UserFilters
 from counterline.admin.user_routes import UserAdmin, UserQuery
 from counterline.branches.queries import list_branches
@@ -82,7 +82,7 @@ async def users_page(
 ) -> Response:
     """Every account, filtered by the form, with what an admin can do to each."""
     async with services.reading() as unit:
-        me = await account_views.describe(unit, identity.user, services.presence)
+        context = await console_context(unit, identity, services, "users")
         page = await users.page_of_users(unit, filters)
         branches = await list_branches(unit.session)
     newer = filters.offset - filters.limit if filters.offset else None
@@ -92,9 +92,7 @@ async def users_page(
         request,
         "admin/users.html",
         {
-            "identity": identity,
-            "me": me,
-            "console_page": "users",
+            **context,
             "filters": filters,
             "page": page,
             "branches": branches,
@@ -111,15 +109,8 @@ async def users_page(
 async def import_page(request: Request, identity: UserAdmin, services: ServicesDep) -> Response:
     """Import users from a CSV file: preview, import with progress, passwords once."""
     async with services.reading() as unit:
-        me = await account_views.describe(unit, identity.user, services.presence)
+        context = await console_context(unit, identity, services, "users")
     boot = {"csrf_token": identity.csrf_token, "strings": _strings(IMPORT_STRINGS)}
     return render(
-        request,
-        "admin/user_import.html",
-        {
-            "identity": identity,
-            "me": me,
-            "console_page": "users",
-            "boot_json": encode_for_page(boot),
-        },
+        request, "admin/user_import.html", {**context, "boot_json": encode_for_page(boot)}
     )

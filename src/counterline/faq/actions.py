@@ -92,6 +92,7 @@ def _question_out(row: Any) -> QuestionOut:
         state="answered" if question.answer_id is not None else "open",
         preview=_flat(row.body, PREVIEW_LENGTH),
         marked_by=row.display_name,
+        marked_by_id=question.marked_by_id,
         answer_id=question.answer_id,
         faq_id=row.faq_id,
     )

@@ -19,6 +19,7 @@ class QuestionOut(BaseModel):
     state: QuestionState = Field(description="`answered` once a trainer accepted an answer.")
     preview: str = Field(description="The start of the question's text.")
     marked_by: str = Field(description="Display name of who marked it.")
+    marked_by_id: int = Field(description="Id of who marked it.")
     answer_id: int | None = Field(description="The accepted answer's message id.")
     faq_id: int | None = Field(description="The FAQ entry made of it, if it is still there.")
 

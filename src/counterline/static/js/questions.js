@@ -1,10 +1,11 @@
 // Questions in the room (faq/routes.py): GET /api/v1/rooms/{id}/questions answers
-// {questions: [{message_id, state: "open" | "answered", preview, marked_by, answer_id,
-// faq_id}], can_accept}; POST and DELETE /api/v1/messages/{id}/question mark and unmark;
-// POST /api/v1/messages/{id}/question/answer {answer_id, topic} accepts an answer (trainers
-// and administrators) and answers the FAQ entry {id, url}. Stream frames "question.changed"
-// {room_id, message_id, question | null} keep every tab's marks current; after a reconnect
-// ("ready") the list is read again. Adds to the message menu through MessageActions.extend.
+// {questions: [{message_id, state: "open" | "answered", preview, marked_by, marked_by_id,
+// answer_id, faq_id}], can_accept}; POST and DELETE /api/v1/messages/{id}/question mark and
+// unmark; POST /api/v1/messages/{id}/question/answer {answer_id, topic} accepts an answer
+// (trainers and administrators) and answers the FAQ entry {id, url}. Stream frames
+// "question.changed" {room_id, message_id, question | null} keep every tab's marks current;
+// after a reconnect ("ready") the list is read again. Adds to the message menu through
+// MessageActions.extend. Whether the viewer marked a question: marked_by_id against me.id.
 
 import { dialogButtons, errorLine } from "./dialog_parts.js";
 
@@ -89,7 +90,7 @@ export class Questions {
     if (!question && (mine || this.canAccept)) {
       items.push({ label: this.strings.mark_question, action: () => this.mark(message) });
     }
-    if (question && (mine || this.canAccept || question.marked_by === this.me.display_name)) {
+    if (question && (mine || this.canAccept || question.marked_by_id === this.me.id)) {
       items.push({ label: this.strings.unmark_question, action: () => this.unmark(message) });
     }
     if (this.canAccept && !question && this.openQuestions(message).length > 0) {

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 
 from counterline.accounts.actions import Identity
+from counterline.conditional import etag_of
 
 IDENTITY_TTL_SECONDS = 5.0
 MAX_ENTRIES = 50_000
@@ -57,26 +58,35 @@ DIRECTORY_TTL_SECONDS = 2.0
 
 
 class DirectoryCache:
-    """The staff directory every room page embeds, JSON-encoded, for a couple of seconds.
+    """The staff directory (GET /api/v1/users), JSON-encoded with its validator.
 
-    With a thousand users it costs more than the rest of the page. A page may show
-    online flags or last-seen times up to ``ttl_seconds`` old: the stream's ``ready``
-    frame corrects who is online a moment after the page loads, and account changes
-    (AccountChanged) drop the copy at once.
+    With a thousand users it costs more than a room page, and every room page asks for it.
+    Account changes (AccountChanged) and presence changes (PresenceSeen) drop the copy at
+    once, so online flags and last-seen times are exact; anything else (a new user, a
+    renamed branch) shows within ``ttl_seconds``.
     """
 
     def __init__(self, ttl_seconds: float = DIRECTORY_TTL_SECONDS) -> None:
         self._ttl = ttl_seconds
-        self._encoded: str | None = None
+        self._entry: tuple[bytes, str] | None = None
         self._made_at = 0.0
+        self.generation = 0
 
-    def get(self) -> str | None:
-        if self._encoded is None or time.monotonic() - self._made_at > self._ttl:
+    def get(self) -> tuple[bytes, str] | None:
+        """The encoded directory and its ETag, if a fresh copy is held."""
+        if self._entry is None or time.monotonic() - self._made_at > self._ttl:
             return None
-        return self._encoded
+        return self._entry
 
-    def put(self, encoded: str) -> None:
-        self._encoded, self._made_at = encoded, time.monotonic()
+    def put(self, encoded: bytes, generation: int) -> tuple[bytes, str]:
+        """Hold ``encoded``, read while ``generation`` was current, with its ETag (a digest
+        of 200 KB costs a millisecond: made once here). A copy read across a ``forget`` may
+        miss that change, so it is answered but not held."""
+        entry = (encoded, etag_of(encoded))
+        if generation == self.generation:
+            self._entry, self._made_at = entry, time.monotonic()
+        return entry
 
     def forget(self) -> None:
-        self._encoded = None
+        self._entry = None
+        self.generation += 1

@@ -17,6 +17,7 @@ from counterline.accounts.schemas import (
     UserList,
 )
 from counterline.api_errors import BODY_ERRORS, error_responses
+from counterline.conditional import conditional_response
 from counterline.config import Settings
 from counterline.deps import SESSION_COOKIE, ClientIp, ServicesDep
 from counterline.ids import Id
@@ -109,12 +110,20 @@ async def change_password(
     return Response(status_code=204)
 
 
-@router.get("/users", responses=error_responses(401, 403))
-async def list_users(identity: Identified, services: ServicesDep) -> UserList:
-    """Every active user with branch, role, online status and last-seen time."""
-    async with services.reading() as unit:
-        users = await views.list_directory(unit, services.presence)
-    return UserList.model_validate({"users": users})
+@router.get("/users", response_model=UserList, responses=error_responses(401, 403))
+async def list_users(request: Request, identity: Identified, services: ServicesDep) -> Response:
+    """Every active user with branch, role, online status, last-seen time, and the pinyin
+    and initials of the display name (what the mentions autocomplete matches). The room page
+    asks for it on every load: the answer carries an `ETag`, and sent back in
+    `If-None-Match` it is answered 304 with no body while the directory is unchanged."""
+    cached = services.directory.get()
+    if cached is None:
+        generation = services.directory.generation
+        async with services.reading() as unit:
+            encoded = await views.directory_json(unit, services.presence)
+        cached = services.directory.put(encoded, generation)
+    body, etag = cached
+    return conditional_response(request, body, "application/json", etag=etag)
 
 
 @router.get("/account/tokens", responses=error_responses(401, 403))

@@ -33,8 +33,15 @@ class SessionOut(BaseModel):
     must_change_password: bool
 
 
+class DirectoryUserOut(UserOut):
+    pinyin: str = Field(
+        description="The display name's pinyin, lowercase without tones or spaces (王芳: wangfang)."
+    )
+    initials: str = Field(description="The pinyin's initials (王芳: wf).")
+
+
 class UserList(BaseModel):
-    users: list[UserOut]
+    users: list[DirectoryUserOut]
 
 
 class PasswordChangeIn(BaseModel):

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any, Protocol
+from typing import Protocol
 
+from pydantic_core import to_json
 from pypinyin import lazy_pinyin
 
 from counterline.accounts import queries
@@ -47,9 +48,9 @@ def name_pinyin(name: str) -> tuple[str, str]:
     return "".join(syllables), "".join(word[0] for word in syllables)
 
 
-async def list_directory(unit: Unit, presence: OnlineStatus) -> list[dict[str, Any]]:
-    """Every active user as UserOut's JSON form, built without a model per user."""
-    return [
+async def directory_json(unit: Unit, presence: OnlineStatus) -> bytes:
+    """Every active user, as UserList's JSON, built without a model per user."""
+    users = [
         {
             "id": row.id,
             "username": row.username,
@@ -58,12 +59,13 @@ async def list_directory(unit: Unit, presence: OnlineStatus) -> list[dict[str, A
             "branch_id": row.branch_id,
             "branch_name": row.branch_name,
             "online": presence.is_online(row.id),
-            "last_seen_at": row.last_seen_at.isoformat() if row.last_seen_at else None,
+            "last_seen_at": row.last_seen_at,
             "pinyin": name_pinyin(row.display_name)[0],
             "initials": name_pinyin(row.display_name)[1],
         }
         for row in await queries.list_directory(unit.session)
     ]
+    return to_json({"users": users})
 
 
 async def describe(unit: Unit, user: User, presence: OnlineStatus) -> UserOut:

@@ -1,6 +1,6 @@
 // Entry point of the room page. Server contract: the #boot JSON block rendered by
 // rooms/pages.py (room, me, staff, csrf_token, time_zone, language, page, last_message_id,
-// heartbeat, strings, max_upload_bytes), the #directory JSON block (users as in GET /api/v1/users) and the stream events of streams/endpoint.py: "message.posted",
+// heartbeat, strings, max_upload_bytes), the staff directory (GET /api/v1/users, directory.js) and the stream events of streams/endpoint.py: "message.posted",
 // "presence.changed", "ready", "live", "resync", "room.joined", "room.left", "room.opened", "room.renamed",
 // "room.read" (unread.js; boot.room.unread/last_read_id, boot.notifications). A logged-out session is
 // told by close code 4001 (see stream.js); "session.ended" frames name sessions of the same
@@ -9,6 +9,7 @@
 import { makeApi } from "./api.js";
 import { Composer } from "./composer.js";
 import { Conversations } from "./conversations.js";
+import { directory } from "./directory.js";
 import { FaqSuggestions } from "./faq_suggestions.js";
 import { makeConnectionBanner } from "./connection.js";
 import { LinkPreviews } from "./link_previews.js";
@@ -89,7 +90,6 @@ const history = new History({
 const people = new PeoplePanel({
   container: byId("people-list"),
   counters: document.querySelectorAll("[data-online-count]"),
-  users: JSON.parse(document.getElementById("directory").textContent),
   me,
   timeZone: boot.time_zone,
   language: boot.language,
@@ -152,13 +152,11 @@ function onEvent(event) {
       else messages.remove(event.message_id);
       break;
     case "presence.changed":
-      people.applyChanges(event);
-      placeholderForOffline();
+      afterPeople(() => people.applyChanges(event));
       break;
     case "ready":
       showLiveState(event.live);
-      people.setOnlineSet(event.online_user_ids);
-      placeholderForOffline();
+      afterPeople(() => people.setOnlineSet(event.online_user_ids));
       composer.retryNow();
       if (connectedBefore) {
         refreshShownMessages();
@@ -231,22 +229,29 @@ function placeholderForOffline() {
     ? strings.dm_offline_placeholder.replace("%(name)s", other.display_name) : usualPlaceholder;
 }
 
-const conversations = new Conversations({
-  api, me, users: JSON.parse(document.getElementById("directory").textContent), strings, announce,
-});
+const conversations = new Conversations({ api, me, strings, announce });
 conversations.attach();
 new RoomMembers({ roomId, api, strings }).attach();
 
 history.attach(boot.page);
-people.render();
 composer.attach();
 new FaqSuggestions({ api, input: byId("composer-input"), strings }).attach();
-new MentionPicker({
-  input: byId("composer-input"),
-  users: JSON.parse(document.getElementById("directory").textContent),
-  me,
-  strings,
-}).attach();
+const mentions = new MentionPicker({ input: byId("composer-input"), me, strings });
+mentions.attach();
+// The people panel, mentions and the new-message dialog fill in when the directory arrives.
+const peopleLoaded = directory(api).then((users) => {
+  people.setUsers(users);
+  mentions.setUsers(users);
+  conversations.setUsers(users);
+  placeholderForOffline();
+}, (error) => announce(error.message));
+/** Presence frames update the directory: applied after it, in the order they came. */
+function afterPeople(change) {
+  peopleLoaded.then(() => {
+    change();
+    placeholderForOffline();
+  });
+}
 attachPanels();
 // /rooms/{id}?at=<message id> (the inbox's links) opens at that message; read marks start after.
 const openAt = Number(new URLSearchParams(window.location.search).get("at"));

@@ -17,9 +17,9 @@ function fill(template, values) {
 }
 
 export class Conversations {
-  constructor({ api, me, users, strings, announce }) {
+  constructor({ api, me, strings, announce }) {
     Object.assign(this, { api, me, strings, announce });
-    this.users = users.filter((user) => user.id !== me.id);
+    this.users = []; // the staff directory but me (setUsers)
     this.list = document.getElementById("conversation-list");
     this.joinable = document.getElementById("joinable-list");
     this.joinableTitle = document.getElementById("joinable-title");
@@ -31,6 +31,11 @@ export class Conversations {
     this.error = document.getElementById("new-conversation-error");
     this.chosen = new Map(); // username → user
     this.starting = false;
+  }
+
+  setUsers(users) {
+    this.users = users.filter((user) => user.id !== this.me.id);
+    if (this.dialog?.open) this.renderResults();
   }
 
   attach() {

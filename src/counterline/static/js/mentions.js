@@ -1,5 +1,6 @@
-// Mentions autocomplete in the composer. Data: the #directory JSON block (users with username,
-// display_name, branch_name, role, pinyin, initials; accounts/views.py). Typing "@" opens a
+// Mentions autocomplete in the composer. Data: the staff directory (directory.js: users with
+// username, display_name, branch_name, role, pinyin, initials; accounts/views.py), given to
+// setUsers when it arrives. Typing "@" opens a
 // listbox of people, branches, roles and @all; the typed text matches a username, a display
 // name, its pinyin ("wangfang") or its initials ("wf"). Choosing inserts the token the server
 // resolves (messages/mentions.py): "@username", "@<branch name>", "@<role name>", "@all".
@@ -12,13 +13,18 @@ const ROLES = ["clerk", "trainer", "manager", "admin"];
 const TRIGGER = /(^|[\s(（，,。：:；;、"'“‘])@([^\s@]{0,30})$/u;
 
 export class MentionPicker {
-  constructor({ input, users, me, strings }) {
+  constructor({ input, me, strings }) {
     Object.assign(this, { input, me, strings });
-    this.people = users.filter((user) => user.id !== me.id);
-    this.branches = [...new Set(users.map((user) => user.branch_name))];
+    this.people = [];
+    this.branches = [];
     this.options = [];
     this.active = -1;
     this.start = -1;
+  }
+
+  setUsers(users) {
+    this.people = users.filter((user) => user.id !== this.me.id);
+    this.branches = [...new Set(users.map((user) => user.branch_name))];
   }
 
   attach() {

@@ -15,6 +15,7 @@
 // 201 {"id", "revision"...}; then the notice's page opens.
 
 import { makeApi } from "./api.js";
+import { directory } from "./directory.js";
 import { AttachmentTray } from "./attachments_tray.js";
 
 const boot = JSON.parse(document.getElementById("boot").textContent);
@@ -62,7 +63,7 @@ function personLabel(user) {
 
 async function loadPeople() {
   try {
-    people = (await api.get("/users")).users;
+    people = await directory(api);
   } catch {
     people = [];
   }

@@ -1,12 +1,12 @@
 // Server contract: users as in GET /api/v1/users ({id, display_name, branch_name, online,
-// last_seen_at}); live {"type":"presence.changed", online: [ids], offline: [ids], last_seen_at} and
+// last_seen_at}; directory.js, given to setUsers); live {"type":"presence.changed", online: [ids], offline: [ids], last_seen_at} and
 // {"type":"ready", online_user_ids} events. Renders #people-list grouped by branch, online
 // people first, offline ones with the time they were last seen.
 
 export class PeoplePanel {
-  constructor({ container, counters, users, me, timeZone, language, strings }) {
+  constructor({ container, counters, me, timeZone, language, strings }) {
     Object.assign(this, { container, counters, me, strings, language });
-    this.users = new Map(users.map((user) => [user.id, { ...user }]));
+    this.users = new Map();
     const locale = language === "en" ? "en-GB" : "zh-CN";
     this.timeFormat = new Intl.DateTimeFormat(locale, {
       timeZone, hour: "2-digit", minute: "2-digit", hourCycle: "h23",
@@ -15,6 +15,11 @@ export class PeoplePanel {
       timeZone, month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23",
     });
     this.dayKey = new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" });
+  }
+
+  setUsers(users) {
+    this.users = new Map(users.map((user) => [user.id, { ...user }]));
+    this.render();
   }
 
   applyChanges({ online, offline, last_seen_at: lastSeenAt }) {

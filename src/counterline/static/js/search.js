@@ -16,6 +16,7 @@
 // search pushes a new address, and back/forward show the search of that address again.
 
 import { makeApi } from "./api.js";
+import { directory } from "./directory.js";
 import { InboxBadge } from "./inbox_badge.js";
 import { snippetNodes } from "./search_snippet.js";
 
@@ -63,7 +64,7 @@ async function suggestPeople() {
   if (peopleAsked) return;
   peopleAsked = true;
   try {
-    const { users } = await api.get("/users");
+    const users = await directory(api);
     byId("search-people").replaceChildren(...users.map((user) => {
       const option = document.createElement("option");
       option.value = user.username;

@@ -494,11 +494,13 @@ def projection(measured: dict[str, float], branch: int, clerks_idle: float) -> l
     rows = []
     for nodes in (1, 2, 4, 8):
         redis_per_post = model["redis_s"] + nodes * model["redis_per_subscriber_s"]
-        redis_ceiling = UTILISATION / redis_per_post if redis_per_post > 0 else math.inf
+        # No Redis cost measured (one node, or the noise fitted it to zero): no Redis cap.
+        redis_ceiling = UTILISATION / redis_per_post if redis_per_post > 0 else None
         nodes_rate = node_bound_rate(model, nodes, branch)
-        rate = min(nodes_rate, redis_ceiling)
+        rate = nodes_rate if redis_ceiling is None else min(nodes_rate, redis_ceiling)
         clerks = node_bound_clerks(model, nodes, branch, clerks_idle)
-        clerks = min(clerks, int(redis_ceiling / DAY_POSTS_PER_CLERK))
+        if redis_ceiling is not None:
+            clerks = min(clerks, int(redis_ceiling / DAY_POSTS_PER_CLERK))
         day_rate = clerks * DAY_POSTS_PER_CLERK
         rows.append(
             {
@@ -508,7 +510,9 @@ def projection(measured: dict[str, float], branch: int, clerks_idle: float) -> l
                 "branch_posts_per_s_nodes_without_e": round(
                     node_bound_rate({**model, "event_per_node_s": 0.0}, nodes, branch)
                 ),
-                "redis_ceiling_posts_per_s": round(redis_ceiling),
+                "redis_ceiling_posts_per_s": None
+                if redis_ceiling is None
+                else round(redis_ceiling),
                 "branch_posts_per_s": round(rate),
                 "limited_by": "nodes" if rate == nodes_rate else "Redis",
                 "postgres_cores": round(rate * model["postgres_s"] / UTILISATION, 2),

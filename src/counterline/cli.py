@@ -127,15 +127,25 @@ def main(ctx: click.Context, data_dir: Path | None) -> None:
     show_default=True,
     help="Processes to run; more than one needs COUNTERLINE_REDIS_URL.",
 )
+@click.option(
+    "--access-log/--no-access-log",
+    default=None,
+    help="Log a line per request on stderr (default: off, or COUNTERLINE_ACCESS_LOG).",
+)
 @click.pass_context
 def serve(
-    ctx: click.Context, host: str | None, port: int | None, data_dir: Path | None, workers: int
+    ctx: click.Context,
+    host: str | None,
+    port: int | None,
+    data_dir: Path | None,
+    workers: int,
+    access_log: bool | None,
 ) -> None:
     """Migrate the database, create the first admin if needed, and serve."""
     import uvicorn
 
     data_dir = data_dir or ctx.obj.get("data_dir")
-    settings = load_settings(data_dir=data_dir, host=host, port=port)
+    settings = load_settings(data_dir=data_dir, host=host, port=port, access_log=access_log)
     if workers > 1 and not settings.redis_url:
         raise click.ClickException(
             "--workers > 1 needs COUNTERLINE_REDIS_URL: without Redis the processes "
@@ -158,6 +168,7 @@ def serve(
         port=settings.port,
         workers=workers,
         log_level="info",
+        access_log=settings.access_log,
         **uvicorn_options(),
     )
 

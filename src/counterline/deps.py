@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated
 from urllib.parse import urlsplit
@@ -49,6 +50,20 @@ async def get_client_ip(connection: HTTPConnection) -> str:
 
 
 ClientIp = Annotated[str, Depends(get_client_ip)]
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who calls, with the services and the client address (``guards.IdentifiedCaller``)."""
+
+    identity: Identity
+    services: Services
+    ip: str
+
+
+def caller_of(connection: HTTPConnection, identity: Identity) -> Caller:
+    services = services_of(connection)
+    return Caller(identity, services, client_ip(connection, services.settings))
 
 
 def bearer_token(connection: HTTPConnection) -> str | None:

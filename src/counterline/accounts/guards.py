@@ -25,7 +25,7 @@ from counterline.accounts.policy import (
     TokenScope,
     declares,
 )
-from counterline.deps import find_identity
+from counterline.deps import Caller, caller_of, find_identity
 from counterline.errors import Forbidden, PasswordChangeRequired, Unauthorized
 from counterline.i18n import N_
 
@@ -68,6 +68,16 @@ async def identified(connection: HTTPConnection) -> Identity:
 
 
 Identified = Annotated[Identity, Depends(identified)]
+
+
+@declares(Policy.IDENTIFIED)
+async def identified_caller(connection: HTTPConnection) -> Caller:
+    """``Identified``, with the services and the client address: one dependency for the
+    post route rather than three for FastAPI to solve on every post."""
+    return caller_of(connection, await identified(connection))
+
+
+IdentifiedCaller = Annotated[Caller, Depends(identified_caller)]
 
 
 def role_guard(

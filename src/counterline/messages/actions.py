@@ -139,9 +139,15 @@ async def post_messages(unit: Unit, drafts: Sequence[Draft]) -> list[Posted | Us
     branches = await queries.find_author_branches_in_rooms(
         unit.session, ((draft.room_id, draft.author.id) for draft in checked)
     )
-    # Mentions and direct messages: one query, for conversations and posts with an "@".
+    # Mentions and direct messages: one query, for conversations and posts with an "@" (it
+    # would find no one for the others: no query at all for a group of plain posts).
     addressing = await mentions.load(
-        unit.session, (d for i, d in enumerate(checked) if outcomes[i] is None)
+        unit.session,
+        (
+            draft
+            for index, draft in enumerate(checked)
+            if outcomes[index] is None and _may_address(draft, branches)
+        ),
     )
     rows: dict[int, dict[str, Any]] = {}
     for index, draft in enumerate(checked):
@@ -191,6 +197,14 @@ async def post_messages(unit: Unit, drafts: Sequence[Draft]) -> list[Posted | Us
     for message in sorted(stored, key=lambda message: message.id):
         unit.emit(posted_event(message))
     return cast(list[Posted | UserError], outcomes)
+
+
+def _may_address(
+    draft: Draft, branches: dict[tuple[int, int], tuple[int, str, bool, bool]]
+) -> bool:
+    """Whether the draft may reach someone's inbox: it is in a conversation, or has an "@"."""
+    found = branches.get((draft.room_id, draft.author.id))
+    return found is not None and (found[3] or "@" in draft.body)
 
 
 async def _claim_attachments(

@@ -186,11 +186,12 @@ def main() -> None:
     right = right_statuses(bounded["statuses"], hanging=True) and right_statuses(
         calm["statuses"], hanging=False
     )
-    # The hanging systems hold a slot each until their deadline, no longer: every system
-    # that answers has been answered within one deadline plus a slow answer of the start.
-    # The short run shares the machine with the test suite: a wider margin for scheduling.
-    margin = 2.0 if args.short else 0.5
-    unhindered = bounded["answering_done_s"] <= args.timeout + args.slow_seconds + margin
+    # The hanging systems hold a slot each until their deadline, no longer: the answering
+    # systems are done at most one deadline after they are in the same run's round without
+    # the hanging ones (a same-run baseline: on a machine loaded by the test suite both
+    # rounds slow down alike, where a fixed bound failed). The short run: a wider margin.
+    margin = 1.0 if args.short else 0.5
+    unhindered = bounded["answering_done_s"] <= calm["answering_done_s"] + args.timeout + margin
     faster = bounded["round_s"] < sequential["round_s"] / 2
     if not (right and unhindered and faster and bounded["loop_lag_max_ms"] < 1000):
         print(

@@ -555,18 +555,23 @@ async def test_only_your_own_unattached_uploads_can_be_attached(login, cast: Cas
 
 @contextmanager
 def statements(server) -> Iterator[list[str]]:
-    """The SQL statements the live server runs meanwhile."""
-    engine = server.app.state.services.database.engine.sync_engine
+    """The SQL statements the live server runs meanwhile (quick reads' included)."""
+    services = server.app.state.services
+    engines = [services.database.engine.sync_engine]
+    if services.quick_reads is not None:
+        engines.append(services.quick_reads.engine)
     seen: list[str] = []
 
     def record(connection, cursor, statement, *args) -> None:
         seen.append(statement)
 
-    event.listen(engine, "before_cursor_execute", record)
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", record)
     try:
         yield seen
     finally:
-        event.remove(engine, "before_cursor_execute", record)
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", record)
 
 
 def touching_attachments(seen: list[str]) -> list[str]:

@@ -44,6 +44,7 @@ from counterline.i18n import current_language, gettext
 from counterline.inbox.pages import router as inbox_pages
 from counterline.inbox.routes import router as inbox_router
 from counterline.limits import TOO_LARGE, BodyLimit, RequestLimits
+from counterline.messages import routes as messages_routes
 from counterline.messages.reading_routes import router as reading_router
 from counterline.messages.routes import router as messages_router
 from counterline.notices import discussion_routes
@@ -55,6 +56,7 @@ from counterline.portal.pages import router as portal_pages
 from counterline.portal.routes import icons as portal_icons
 from counterline.portal.routes import router as portal_router
 from counterline.previews.routes import router as previews_router
+from counterline.rooms import routes as rooms_routes
 from counterline.rooms.pages import router as rooms_pages
 from counterline.rooms.routes import router as rooms_router
 from counterline.search.pages import router as search_pages
@@ -70,6 +72,7 @@ from counterline.uploads.routes import router as uploads_router
 from counterline.web import api_docs
 from counterline.web.errors import page_for_user_error, render_error_page
 from counterline.web.prefixed import PrefixedRouter
+from counterline.web.quick_routes import QuickRoute, QuickRoutes
 
 log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).parent / "static"
@@ -145,6 +148,19 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     _install_error_handlers(app)
 
+    if settings.quick_reads:
+        app.add_middleware(
+            QuickRoutes,
+            routes=[
+                QuickRoute(
+                    "history_page",
+                    f"{API_PREFIX}/rooms/([^/]+)/messages",
+                    messages_routes.quick_list_messages,
+                ),
+                QuickRoute("room_list", f"{API_PREFIX}/rooms", rooms_routes.quick_room_list),
+            ],
+            answered=services.metrics.quick_reads,
+        )
     app.add_middleware(RefuseInvalidUnicode)  # inside RequestLimits: reads what it admits
     app.add_middleware(
         RequestLimits,

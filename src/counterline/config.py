@@ -82,6 +82,12 @@ class Settings(BaseSettings):
     gc_tuning: bool = True
     gc_threshold: int = Field(default=50_000, ge=1)
     gc_refreeze: bool = True
+    # The hottest reads (a page of history, the room list) on SQLite through a synchronous
+    # connection and answered before FastAPI routes them (quick_reads, web/quick_routes).
+    quick_reads: bool = True
+    # uvicorn's line per request on stderr (`counterline serve`). Off by default: nginx keeps
+    # an access log already, and writing one costs every request CPU (bench/README.md).
+    access_log: bool = False
     # Extra modules whose `jobs` (a JobSet) the runner also runs: plug-ins, test kinds.
     task_modules: Annotated[list[str], NoDecode] = Field(default_factory=list)
 

@@ -38,6 +38,7 @@ from counterline.presence.recording import PresenceRecorder, batch_pace
 from counterline.presence.registry import LocalRegistry, PresenceRegistry, RedisRegistry
 from counterline.presence.tracker import PresenceTracker
 from counterline.previews.titles import HostList, LinkTitles
+from counterline.quick_reads import QuickReads
 from counterline.realtime.broker import Broker, make_broker
 from counterline.realtime.events import Envelope, Event
 from counterline.realtime.hub import Hub
@@ -80,6 +81,7 @@ class Services:
     outgoing_hooks: OutgoingCalls = field(init=False)  # outgoing webhooks' calls (bots.tasks)
     portal_checks: PortalChecks = field(init=False)  # the portal's status checks
     site: SiteSettings = field(init=False)  # the console's settings over the config file
+    quick_reads: QuickReads | None = field(init=False)  # a SQLite file's (quick_reads)
     _job_runner: asyncio.Task[None] | None = None
     _sweeper: asyncio.Task[None] | None = None
     _checkpointer: asyncio.Task[None] | None = None
@@ -93,6 +95,8 @@ class Services:
             asyncio.Lock() if self.settings.is_sqlite else contextlib.nullcontext()
         )
         self.site = SiteSettings(self.settings)
+        path = self.database.sqlite_path
+        self.quick_reads = QuickReads(path) if path and self.settings.quick_reads else None
         self.link_titles = LinkTitles(HostList(self.settings.link_preview_hosts))
         self.broker = make_broker(self.hub, self.settings.redis_url, self._messages_since)
         registry: PresenceRegistry = (
@@ -194,6 +198,8 @@ class Services:
         await self.broker.stop()
         await self.link_titles.close()
         await self.database.dispose()
+        if self.quick_reads is not None:
+            self.quick_reads.dispose()
         self.uploads.close()
 
     @asynccontextmanager
@@ -222,6 +228,19 @@ class Services:
             yield unit
         self.metrics.db_read.observe(time.perf_counter() - started)
 
+    @asynccontextmanager
+    async def quick_read(self) -> AsyncIterator[Unit]:
+        """A read for the hottest requests (a page of history, the room list): on a SQLite
+        file, synchronous on the event loop's thread (``quick_reads``); else ``reading``."""
+        if self.quick_reads is None:
+            async with self.reading() as unit:
+                yield unit
+            return
+        started = time.perf_counter()
+        with self.quick_reads.unit() as unit:
+            yield unit
+        self.metrics.db_read.observe(time.perf_counter() - started)
+
     async def publish(self, events: Iterable[Event]) -> None:
         envelopes = [event.envelope() for event in events]
         # Some controls act here at once (a logout forgets cached identities); other nodes,
@@ -245,3 +264,4 @@ class Services:
     def _presence_seen(self, seen: PresenceSeen) -> None:
         for user_id, online in seen.changes:
             self.presence.registry.observe(user_id, online)
+        self.directory.forget()  # its online flags and last-seen times

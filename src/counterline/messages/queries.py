@@ -17,7 +17,7 @@ from counterline.accounts.models import User
 from counterline.branches.models import Branch
 from counterline.locks import Key
 from counterline.messages.models import Message, MessageRevision
-from counterline.rooms.models import Membership, Room
+from counterline.rooms.models import Membership, Room, RoomKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +80,7 @@ async def _fetch(
     history is the most frequent request, and building statements costs more than
     running them."""
     connection = await db.connection()
-    return [StoredMessage(*row) for row in await connection.execute(query, parameters)]
+    return [StoredMessage(*row) for row in (await connection.execute(query, parameters)).all()]
 
 
 COMMIT_ORDER_LOCK = Key.MESSAGE_COMMIT_ORDER.value
@@ -100,21 +100,37 @@ async def serialise_writers(db: AsyncSession) -> None:
 POSTING_ORDER_LOCK = Key.MESSAGE_POSTING_ORDER.value
 
 
+_HOLD_POSTING_ORDER = f"SELECT pg_advisory_lock({POSTING_ORDER_LOCK:d})"
+_RELEASE_POSTING_ORDER = f"SELECT pg_advisory_unlock({POSTING_ORDER_LOCK:d})"
+
+
 async def hold_posting_order(connection: AsyncConnection) -> None:
     """Across PostgreSQL nodes: one group of posts at a time from insert until its events are
     published, so message.posted events reach Redis in id order. Session-level: it outlives
-    the commit."""
-    await connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": POSTING_ORDER_LOCK})
+    the commit.
+
+    Taken and released straight on the driver, outside any transaction (the group's begins
+    after it): through SQLAlchemy each statement began a transaction, and the release's
+    BEGIN and ROLLBACK were two round trips more per group."""
+    await (await connection.get_raw_connection()).driver_connection.execute(_HOLD_POSTING_ORDER)
 
 
 async def release_posting_order(connection: AsyncConnection) -> None:
-    await connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": POSTING_ORDER_LOCK})
+    driver = (await connection.get_raw_connection()).driver_connection
+    await driver.execute(_RELEASE_POSTING_ORDER)
 
 
 # The post path's statements are built once (building one costs more than running it)
 # and run on the session's connection as Core statements with bound parameters.
 _AUTHOR_BRANCHES_IN_ROOMS = (
-    select(Membership.room_id, Membership.user_id, Branch.id, Branch.name, Room.archived_at)
+    select(
+        Membership.room_id,
+        Membership.user_id,
+        Branch.id,
+        Branch.name,
+        Room.archived_at,
+        Room.kind == RoomKind.conversation,
+    )
     .join(User, User.id == Membership.user_id)
     .join(Branch, Branch.id == User.branch_id)
     .join(Room, Room.id == Membership.room_id)
@@ -124,14 +140,15 @@ _AUTHOR_BRANCHES_IN_ROOMS = (
 
 async def find_author_branches_in_rooms(
     db: AsyncSession, pairs: Iterable[tuple[int, int]]
-) -> dict[tuple[int, int], tuple[int, str, bool]]:
+) -> dict[tuple[int, int], tuple[int, str, bool, bool]]:
     """For each (room id, author id) where the author is a member of the room: the id and
-    name of the author's branch as it is now, and whether the room is archived."""
+    name of the author's branch as it is now, whether the room is archived and whether it
+    is a conversation."""
     connection = await db.connection()
     result = await connection.execute(_AUTHOR_BRANCHES_IN_ROOMS, {"pairs": list(set(pairs))})
     return {
-        (room_id, user_id): (branch_id, name, archived_at is not None)
-        for room_id, user_id, branch_id, name, archived_at in result
+        (room_id, user_id): (branch_id, name, archived_at is not None, bool(conversation))
+        for room_id, user_id, branch_id, name, archived_at, conversation in result
     }
 
 
@@ -342,7 +359,8 @@ async def list_since_time(
     """A room's messages from its first one at or after ``since`` on, in id order. That
     first one is found on the (room, time) index; asking for "time >= since, by id" made
     the database sort the rest of the room (150 ms in a room of 200,000, bench.search)."""
-    first = await db.scalar(_FIRST_SINCE, {"room_id": room_id, "since": since})
+    connection = await db.connection()
+    first = await connection.scalar(_FIRST_SINCE, {"room_id": room_id, "since": since})
     if first is None:
         return []
     return await list_after(db, room_id, first - 1, limit, staff=staff)

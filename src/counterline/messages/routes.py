@@ -2,19 +2,20 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BeforeValidator
 
 from counterline.accounts import policy
 from counterline.accounts.actions import Identity
-from counterline.accounts.guards import Identified, role_guard
+from counterline.accounts.guards import Identified, IdentifiedCaller, identified, role_guard
 from counterline.api_errors import BODY_ERRORS, ErrorOut, error_responses
 from counterline.conditional import conditional_json
-from counterline.deps import ClientIp, ServicesDep
-from counterline.ids import Id, IdOrZero
+from counterline.deps import ClientIp, ServicesDep, services_of
+from counterline.ids import Id, IdOrZero, id_or_zero_of
 from counterline.messages import actions, editing
+from counterline.messages.actions import MAX_PAGE
 from counterline.messages.rendering import render_body
 from counterline.messages.schemas import (
     MessageEditIn,
@@ -52,7 +53,6 @@ async def list_messages(
     request: Request,
     room_id: Id,
     identity: Identified,
-    services: ServicesDep,
     before: Annotated[
         IdOrZero | None, Query(description="Newest messages older than this id.")
     ] = None,
@@ -62,22 +62,41 @@ async def list_messages(
     day: Annotated[
         Day | None, Query(description="From the start of this day on (1970-01-01 or later).")
     ] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
 ) -> Response:
     """A page of a room's history, oldest first. Without options: the newest page.
 
     The answer carries an `ETag`: sent back in `If-None-Match`, it is answered 304 with no
     body while the page is unchanged (a tab reopening the room)."""
-    async with services.reading() as unit:
+    return await _history_page(
+        request, identity, room_id, before=before, after=after, day=day, limit=limit
+    )
+
+
+_QUICK_OPTIONS = frozenset({"before", "after", "limit"})
+_PAGE_SIZES = range(1, MAX_PAGE + 1)
+
+
+async def quick_list_messages(request: Request, room_text: str) -> Response | None:
+    """``list_messages`` before FastAPI routes the request (web/quick_routes), for options
+    written as plain numbers; None for anything else, which the route answers."""
+    room_id = id_or_zero_of(room_text)
+    query = request.query_params
+    if not room_id or len(query.multi_items()) != len(query) or not set(query) <= _QUICK_OPTIONS:
+        return None
+    options = {name: id_or_zero_of(value) for name, value in query.items()}
+    if None in options.values() or options.get("limit", MAX_PAGE) not in _PAGE_SIZES:
+        return None
+    return await _history_page(request, await identified(request), room_id, **options)
+
+
+async def _history_page(
+    request: Request, identity: Identity, room_id: int, **options: Any
+) -> Response:
+    services = services_of(request)
+    async with services.quick_read() as unit:
         page = await actions.list_messages_json(
-            unit,
-            identity.user,
-            room_id,
-            before=before,
-            after=after,
-            day=day,
-            zone=services.site.zone,
-            limit=limit,
+            unit, identity.user, room_id, zone=services.site.zone, **options
         )
     return conditional_json(request, page)
 
@@ -95,20 +114,14 @@ async def list_messages(
         },
     },
 )
-async def post_message(
-    room_id: Id,
-    new: MessageIn,
-    identity: Identified,
-    services: ServicesDep,
-    ip: ClientIp,
-) -> Response:
+async def post_message(room_id: Id, new: MessageIn, caller: IdentifiedCaller) -> Response:
     """Post a message. Answers only after it is committed; safe to retry with the same client_id."""
-    message, created = await services.writer.post(
-        identity.user,
+    message, created = await caller.services.writer.post(
+        caller.identity.user,
         room_id,
         new.body,
         new.client_id,
-        ip,
+        caller.ip,
         new.attachments,
         confirm_all=new.confirm_all,
     )

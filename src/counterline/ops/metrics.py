@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 from counterline.jobs.queries import JobCounts
@@ -16,6 +17,8 @@ class Metrics:
     db_read: Summary = field(default_factory=Summary)
     db_write: Summary = field(default_factory=Summary)
     posts_per_commit: Summary = field(default_factory=Summary)
+    # (route, answered): requests the quick routes answered or handed on (web/quick_routes)
+    quick_reads: Counter[tuple[str, bool]] = field(default_factory=Counter)
 
 
 def render(
@@ -65,6 +68,14 @@ def render(
         "Posts stored together in one transaction (group commit).",
         metrics.posts_per_commit,
     )
+    lines += [
+        "# HELP counterline_quick_reads_total Hot reads answered before routing (answered) "
+        "or handed on to their route.",
+        "# TYPE counterline_quick_reads_total counter",
+    ]
+    for (route, answered), count in sorted(metrics.quick_reads.items()):
+        flag = "true" if answered else "false"
+        lines.append(f'counterline_quick_reads_total{{route="{route}",answered="{flag}"}} {count}')
     return "\n".join(lines) + "\n"
 
 

@@ -166,6 +166,15 @@ async def rooms_out(
     ]
 
 
+async def room_list_json(unit: Unit, viewer_id: int) -> dict[str, Any]:
+    """The room list's answer in ``RoomList``'s JSON shape: the viewer's rooms and the
+    public topic rooms they can join."""
+    rooms = await queries.list_rooms_of(unit.session, viewer_id)
+    joinable = await queries.list_joinable_rooms(unit.session, viewer_id)
+    shown = await room_list_of(unit, rooms, viewer_id)
+    return {"rooms": shown, "joinable": [joinable_json(room) for room in joinable]}
+
+
 async def room_list_of(
     unit: Unit, rows: Sequence[Row[Any]], viewer_id: int
 ) -> list[dict[str, Any]]:
@@ -175,8 +184,7 @@ async def room_list_of(
     this list, and for a clerk in 200 rooms and conversations the shaping would otherwise
     cost more than the queries (bench.unread; tests/test_conversations.py holds the
     answer to the model)."""
-    conversation_ids = [row.id for row in rows if row.kind == RoomKind.conversation]
-    members = await queries.list_conversation_members(unit.session, conversation_ids)
+    members = await queries.list_members_of_her_conversations(unit.session, viewer_id)
     shown = []
     for room_id, kind, name, visibility, branch_id, key, unread, last_read_id, muted in rows:
         people = None

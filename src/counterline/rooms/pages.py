@@ -14,7 +14,6 @@ from counterline.accounts import queries as account_queries
 from counterline.accounts import views as account_views
 from counterline.accounts.actions import Identity
 from counterline.accounts.guards import Anyone, Identified
-from counterline.db import Unit
 from counterline.deps import ServicesDep, check_form_token
 from counterline.errors import NotFound
 from counterline.i18n import current_language
@@ -33,15 +32,6 @@ from counterline.web.page_data import encode_for_page
 from counterline.web.templating import render
 
 router = APIRouter(include_in_schema=False)
-
-
-async def _directory_json(unit: Unit, services: Services) -> str:
-    """The staff directory for the page, encoded at most once per cache period."""
-    directory = services.directory.get()
-    if directory is None:
-        directory = encode_for_page(await account_views.list_directory(unit, services.presence))
-        services.directory.put(directory)
-    return directory
 
 
 @lru_cache(maxsize=16)
@@ -83,31 +73,29 @@ async def room_page(
     """A room's chat page; for a public topic room the user isn't in, the offer to join it.
     A malformed id (``/rooms/abc``, ``/rooms/0``) gets app.py's HTML 404 page."""
     user = identity.user
-    # One reading unit for the whole page (the first thing a thousand clerks open at once).
-    async with services.reading() as unit:
+    # One quick read for the whole page (the first thing a thousand clerks open at once).
+    async with services.quick_read() as unit:
         if not await room_queries.is_member(unit.session, room_id, user.id):
             member = False
         else:
             member = True
             rooms = await room_queries.list_rooms_of(unit.session, user.id)
             shown_rooms = await room_list_of(unit, rooms, user.id)
-            # An archived room is not in the room list; its members still read it here.
             shown = next((out for out in shown_rooms if out["id"] == room_id), None)
-            archived = shown is None
-            if archived:
-                shown = RoomOut.of(await get_visible_room(unit, user, room_id)).model_dump(
-                    mode="json"
-                )
             notify = await account_queries.notification_settings(unit.session, user.id)
             level, sound = notify or ("mentions", False)
             member_count = await room_queries.count_members(unit.session, room_id)
             joinable = await room_queries.list_joinable_rooms(unit.session, user.id)
             latest = await latest_message_id(unit.session)
             page = await list_messages_json(unit, user, room_id, zone=services.site.zone)
-            directory = await _directory_json(unit, services)
             me = await account_views.describe(unit, user, services.presence)
     if not member:
         return await _join_offer(request, identity, services, room_id)
+    archived = shown is None
+    if archived:  # not in the room list; its members still read it here
+        async with services.reading() as unit:
+            room = await get_visible_room(unit, user, room_id)
+        shown = RoomOut.of(room).model_dump(mode="json")
     boot = {
         "room": shown,
         "member_count": member_count,
@@ -149,7 +137,6 @@ async def room_page(
             "member_count": member_count,
             "joinable": joinable,
             "boot_json": encode_for_page(boot),
-            "directory_json": directory,
             "exports_record": policy.exports_record(user.role),
             "views_audit_log": policy.views_audit_log(user.role),
         },

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Collection, Sequence
 from functools import cache
 from typing import Any
@@ -8,6 +9,7 @@ from sqlalchemy import Row, String, bindparam, delete, exists, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.dml import ReturningInsert
 
 from counterline.accounts.models import User
@@ -118,7 +120,12 @@ async def list_rooms_of(db: AsyncSession, user_id: int) -> list[Row[Any]]:
     ``muted`` there."""
     connection = await db.connection()
     rooms = (await connection.execute(_ROOMS_OF, {"user_id": user_id})).all()
-    return sorted(rooms, key=lambda room: (_RANK[room.kind], room.name, room.id))
+    return sorted(rooms, key=_list_order)
+
+
+def _list_order(room: Row[Any]) -> tuple[int, str, int]:
+    room_id, kind, name = room[:3]  # by position: a clerk may be in hundreds of rooms
+    return _RANK[kind], name, room_id
 
 
 # Read positions (rooms.reading): unread = rooms.last_seq - read_seq, no message counted.
@@ -262,8 +269,40 @@ async def list_conversation_members(
         return members
     connection = await db.connection()
     rows = await connection.execute(_CONVERSATION_MEMBERS, {"room_ids": list(room_ids)})
-    for row in rows:
-        members[row.room_id].append(row)
+    for row in rows.all():
+        members[row[0]].append(row)
+    return members
+
+
+# The members of every conversation a user is in, for her room list: one statement built
+# once (a list of a hundred conversation ids would be written into the SQL each time).
+_HERS = aliased(Membership)
+_HER_CONVERSATIONS_MEMBERS = (
+    select(Membership.room_id, User.id, User.username, User.display_name)
+    .join(User, User.id == Membership.user_id)
+    .where(
+        Membership.room_id.in_(
+            select(Room.id)
+            .join(_HERS, _HERS.room_id == Room.id)
+            .where(
+                _HERS.user_id == bindparam("user_id"),
+                Room.kind == RoomKind.conversation,
+                Room.archived_at.is_(None),
+            )
+        )
+    )
+    .order_by(Membership.room_id, User.display_name, User.id)
+)
+
+
+async def list_members_of_her_conversations(
+    db: AsyncSession, user_id: int
+) -> dict[int, list[Row[Any]]]:
+    """``list_conversation_members`` for every conversation ``user_id`` is in."""
+    connection = await db.connection()
+    members: dict[int, list[Row[Any]]] = defaultdict(list)
+    for row in (await connection.execute(_HER_CONVERSATIONS_MEMBERS, {"user_id": user_id})).all():
+        members[row[0]].append(row)
     return members
 
 

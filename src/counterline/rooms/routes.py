@@ -6,10 +6,10 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from counterline.accounts import policy
 from counterline.accounts.actions import Identity, get_user_named
-from counterline.accounts.guards import Identified, role_guard
+from counterline.accounts.guards import Identified, identified, role_guard
 from counterline.api_errors import BODY_ERRORS, error_responses
 from counterline.conditional import conditional_json
-from counterline.deps import ClientIp, ServicesDep
+from counterline.deps import ClientIp, ServicesDep, services_of
 from counterline.ids import Id
 from counterline.rooms import actions, conversations, queries
 from counterline.rooms.schemas import (
@@ -31,19 +31,23 @@ TopicRoomCreator = Annotated[
 
 
 @router.get("/rooms", response_model=RoomList, responses=error_responses(401, 403))
-async def list_rooms(request: Request, identity: Identified, services: ServicesDep) -> Response:
+async def list_rooms(request: Request, identity: Identified) -> Response:
     """The rooms you are a member of (conversations last, `kind` `conversation`, with their
     members), each with your `unread` count and `last_read_id`, and public topic rooms you
     can join. The answer carries an `ETag`: sent back in `If-None-Match`, it is answered
     304 with no body while the list is unchanged."""
-    async with services.reading() as unit:
-        rooms = await queries.list_rooms_of(unit.session, identity.user.id)
-        joinable = await queries.list_joinable_rooms(unit.session, identity.user.id)
-        shown = await conversations.room_list_of(unit, rooms, identity.user.id)
-    return conditional_json(
-        request,
-        {"rooms": shown, "joinable": [conversations.joinable_json(room) for room in joinable]},
-    )
+    return await _room_list(request, identity)
+
+
+async def quick_room_list(request: Request) -> Response:
+    """``list_rooms`` before FastAPI routes the request (web/quick_routes)."""
+    return await _room_list(request, await identified(request))
+
+
+async def _room_list(request: Request, identity: Identity) -> Response:
+    async with services_of(request).quick_read() as unit:
+        answer = await conversations.room_list_json(unit, identity.user.id)
+    return conditional_json(request, answer)
 
 
 @router.post("/rooms", status_code=201, responses=error_responses(*BODY_ERRORS, 401, 403, 409))

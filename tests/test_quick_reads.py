@@ -1,0 +1,146 @@
+"""The hottest reads (a page of history, the room list) are answered before FastAPI routes
+them, on SQLite through a synchronous connection (quick_reads, web/quick_routes). Whatever
+the quick path answers, the route answers the same, byte for byte and header for header:
+each request below goes to a server with quick reads and to one without, over the same
+database, and /metrics shows which requests the quick path answered itself.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.cast import HUAQIAO, Cast
+from tests.support.clients import Client
+from tests.support.live import LiveServer
+
+
+@pytest.fixture
+async def servers(start_server: Callable[..., LiveServer]) -> tuple[LiveServer, LiveServer]:
+    """A server with quick reads and one without, over the same database."""
+    return start_server(), start_server(quick_reads=False)
+
+
+async def pair(sign_in: Callable[..., Any], servers: Any, username: str) -> tuple[Client, Client]:
+    quick, routed = servers
+    return await sign_in(quick, username), await sign_in(routed, username)
+
+
+async def both(clients: tuple[Client, Client], path: str, **headers: str) -> httpx.Response:
+    """The quick server's answer, after checking the routed server answers the same."""
+    quick, routed = [await client.http.get(path, headers=headers) for client in clients]
+    assert quick.status_code == routed.status_code, (path, quick.text, routed.text)
+    assert quick.content == routed.content, path
+    assert _without_date(quick.headers) == _without_date(routed.headers), path
+    return quick
+
+
+def _without_date(headers: httpx.Headers) -> list[tuple[str, str]]:
+    return sorted((name, value) for name, value in headers.items() if name != "date")
+
+
+async def answered_quickly(server: LiveServer) -> dict[tuple[str, str], int]:
+    """/metrics' counts: (route, "true"/"false") → requests."""
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        text = (await http.get("/metrics")).text
+    pattern = r'counterline_quick_reads_total\{route="(\w+)",answered="(\w+)"\} (\d+)'
+    return {(route, flag): int(n) for route, flag, n in re.findall(pattern, text)}
+
+
+async def test_history_pages_from_the_quick_path_are_the_routes_own(
+    servers, sign_in, cast: Cast
+) -> None:
+    wang = await pair(sign_in, servers, "wangfang")
+    zhao = await pair(sign_in, servers, "zhaomin")
+    lina = await pair(sign_in, servers, "lina")
+    room = cast.company_room_id
+    ids = []
+    for number in range(6):
+        posted = await wang[0].post_message(room, f"第{number}条 **业务** @李娜", str(uuid.uuid4()))
+        ids.append(posted.json()["id"])
+    gone = await wang[0].http.delete(
+        f"/api/v1/messages/{ids[2]}", headers={"X-CSRF-Token": wang[0].csrf_token}
+    )
+    assert gone.status_code == 204
+    path = f"/api/v1/rooms/{room}/messages"
+    asked = 0
+    for viewer in (wang, zhao, lina):  # the author, a manager (IPs, tombstones), a colleague
+        for query in ("", "?limit=2", f"?before={ids[4]}", f"?after={ids[0]}&limit=3", "?after=0"):
+            assert (await both(viewer, path + query)).status_code == 200
+        etag = (await both(viewer, path)).headers["etag"]
+        assert (await both(viewer, path, **{"If-None-Match": etag})).status_code == 304
+        asked += 7
+    newest = (await both(zhao, path)).json()["messages"]
+    assert [m["id"] for m in newest][-4:] == ids[2:]  # the manager sees the tombstone
+    assert newest[-4]["deleted_at"] is not None
+    assert ids[2] not in [m["id"] for m in (await both(lina, path)).json()["messages"]]
+    asked += 2
+    counts = await answered_quickly(servers[0])
+    assert counts[("history_page", "true")] == asked
+    assert ("history_page", "true") not in await answered_quickly(servers[1])
+
+
+async def test_what_the_quick_path_does_not_take_the_route_answers(
+    servers, sign_in, cast: Cast
+) -> None:
+    wang = await pair(sign_in, servers, "wangfang")
+    room = cast.company_room_id
+    path = f"/api/v1/rooms/{room}/messages"
+    expected = {
+        "?day=2026-01-05": 200,
+        "?before=abc": 422,
+        "?before=１": 422,  # a full-width digit is no id
+        "?limit=0": 422,
+        "?limit=201": 422,
+        "?before=3&after=2": 400,
+        "?before=3&before=4": 200,
+        "?unknown=1": 200,
+    }
+    for query, status in expected.items():
+        assert (await both(wang, path + query)).status_code == status, query
+    assert (await both(wang, "/api/v1/rooms/abc/messages")).status_code == 422
+    assert (await both(wang, "/api/v1/rooms/0/messages")).status_code == 422
+    huaqiao_room = cast.branch_room_ids[HUAQIAO]
+    refused = await both(wang, f"/api/v1/rooms/{huaqiao_room}/messages")
+    assert refused.status_code == 404  # not hers: as the route says it
+    async with httpx.AsyncClient(base_url=servers[0].url) as stranger:
+        assert (await stranger.get(path)).status_code == 401
+        assert (await stranger.get("/api/v1/rooms")).status_code == 401
+    counts = await answered_quickly(servers[0])
+    # Full-width, malformed and unknown options, a repeated option and day= are the
+    # route's; so are the refusals (both options, not a member, nobody logged in).
+    assert counts[("history_page", "false")] == 12
+    assert ("history_page", "true") not in counts
+    assert counts[("room_list", "false")] == 1
+
+
+async def test_the_room_list_from_the_quick_path_is_the_routes_own(
+    servers, sign_in, cast: Cast
+) -> None:
+    wang = await pair(sign_in, servers, "wangfang")
+    chen = await pair(sign_in, servers, "chengang")
+    lina = await pair(sign_in, servers, "lina")
+    await lina[0].post_message(cast.company_room_id, "未读的一条", str(uuid.uuid4()))
+    conversation = await wang[0].http.post(
+        "/api/v1/conversations",
+        json={"members": ["lina"]},
+        headers={"X-CSRF-Token": wang[0].csrf_token},
+    )
+    assert conversation.status_code in (200, 201), conversation.text
+    for viewer in (wang, chen, lina):
+        listing = await both(viewer, "/api/v1/rooms")
+        assert listing.status_code == 200
+        assert (await both(viewer, "/api/v1/rooms?any=thing")).status_code == 200
+        unchanged = {"If-None-Match": listing.headers["etag"]}
+        assert (await both(viewer, "/api/v1/rooms", **unchanged)).status_code == 304
+    rooms = (await both(wang, "/api/v1/rooms")).json()["rooms"]
+    company = next(room for room in rooms if room["id"] == cast.company_room_id)
+    assert company["unread"] == 1
+    assert any(room["kind"] == "conversation" for room in rooms)
+    counts = await answered_quickly(servers[0])
+    assert counts[("room_list", "true")] == 10

@@ -116,13 +116,9 @@ async def list_users(request: Request, identity: Identified, services: ServicesD
     and initials of the display name (what the mentions autocomplete matches). The room page
     asks for it on every load: the answer carries an `ETag`, and sent back in
     `If-None-Match` it is answered 304 with no body while the directory is unchanged."""
-    cached = services.directory.get()
-    if cached is None:
-        generation = services.directory.generation
-        async with services.reading() as unit:
-            encoded = await views.directory_json(unit, services.presence)
-        cached = services.directory.put(encoded, generation)
-    body, etag = cached
+    body, etag = await views.cached_directory(
+        services.directory, services.reading, services.presence
+    )
     return conditional_response(request, body, "application/json", etag=etag)
 
 

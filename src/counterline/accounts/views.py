@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from functools import lru_cache
 from typing import Protocol
 
@@ -9,6 +11,7 @@ from pydantic_core import to_json
 from pypinyin import lazy_pinyin
 
 from counterline.accounts import queries
+from counterline.accounts.cache import DirectoryCache
 from counterline.accounts.models import User
 from counterline.accounts.schemas import UserOut
 from counterline.branches import queries as branch_queries
@@ -46,6 +49,22 @@ def name_pinyin(name: str) -> tuple[str, str]:
     "wangfang", "wf"), for the mentions autocomplete. Computed once per name."""
     syllables = [word for part in lazy_pinyin(name) for word in part.lower().split()]
     return "".join(syllables), "".join(word[0] for word in syllables)
+
+
+async def cached_directory(
+    cache: DirectoryCache,
+    reading: Callable[[], AbstractAsyncContextManager[Unit]],
+    presence: OnlineStatus,
+) -> tuple[bytes, str]:
+    """The directory's JSON and ETag: the cache's copy, else read afresh (and held unless a
+    change came meanwhile: ``DirectoryCache.put``)."""
+    cached = cache.get()
+    if cached is not None:
+        return cached
+    generation = cache.generation
+    async with reading() as unit:
+        encoded = await directory_json(unit, presence)
+    return cache.put(encoded, generation)
 
 
 async def directory_json(unit: Unit, presence: OnlineStatus) -> bytes:

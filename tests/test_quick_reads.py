@@ -10,11 +10,18 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import bindparam, func, select
 
+from counterline.accounts.actions import get_user_named
+from counterline.accounts.models import Role, User
+from counterline.messages.actions import post_message
+from counterline.messages.models import Message
+from counterline.services import Services
 from tests.cast import HUAQIAO, Cast
 from tests.support.clients import Client
 from tests.support.live import LiveServer
@@ -144,3 +151,53 @@ async def test_the_room_list_from_the_quick_path_is_the_routes_own(
     assert any(room["kind"] == "conversation" for room in rooms)
     counts = await answered_quickly(servers[0])
     assert counts[("room_list", "true")] == 10
+
+
+async def test_quick_reads_answer_every_statement_as_sqlalchemy_does(
+    services: Services, cast: Cast
+) -> None:
+    if services.quick_reads is None:
+        pytest.skip("quick reads read a SQLite file; this run's database is PostgreSQL")
+    await _post_with_mention(services, cast)
+    run: list[str] = []
+    services.quick_reads.statements.listeners.append(run.append)
+    since = datetime(2020, 1, 1, tzinfo=UTC)
+    checked = {  # statement → parameters; each kind of value SQLAlchemy converts
+        select(User.username, User.role, User.must_change_password, User.created_at).where(
+            User.username == bindparam("username")
+        ): {"username": "wangfang"},
+        select(Message.id, Message.mentions, Message.created_at, Message.edited_at).where(
+            Message.created_at > bindparam("since")  # a timestamp bound, as stored
+        ): {"since": since},
+        select(func.count()).select_from(User).where(User.active): {},  # an unnamed column
+        select(User.id, User.username).where(User.id.in_(bindparam("ids", expanding=True))): {
+            "ids": [1, 2, 3]
+        },
+    }
+    for statement, parameters in checked.items():
+        async with services.reading() as unit:
+            expected = (await unit.session.execute(statement, parameters)).all()
+        for _ in range(2):  # prepared on the first run, reused on the second
+            async with services.quick_read() as unit:
+                connection = await unit.session.connection()
+                answer = (await connection.execute(statement, parameters)).all()
+            assert answer == [tuple(row) for row in expected], statement
+            assert expected, statement
+    assert len(run) == 2 * len(checked)
+    assert run[-1].endswith("IN (?, ?, ?)")  # the list written out, as SQLAlchemy does
+    async with services.quick_read() as unit:
+        connection = await unit.session.connection()
+        user = (await connection.execute(next(iter(checked)), {"username": "lina"})).first()
+        mentioned = (await connection.execute(list(checked)[1], {"since": since})).all()
+    assert user is not None
+    assert (user.username, user.role, user.must_change_password) == ("lina", Role.clerk, False)
+    assert user.created_at.tzinfo == UTC
+    assert [row.mentions[0]["name"] for row in mentioned if row.mentions] == ["lina"]
+
+
+async def _post_with_mention(services: Services, cast: Cast) -> None:
+    async with services.transaction() as unit:
+        wang = await get_user_named(unit, "wangfang")
+        await post_message(
+            unit, wang, cast.company_room_id, "@李娜 看一下", "prepared-1", "10.0.0.1"
+        )

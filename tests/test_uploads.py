@@ -558,8 +558,6 @@ def statements(server) -> Iterator[list[str]]:
     """The SQL statements the live server runs meanwhile (quick reads' included)."""
     services = server.app.state.services
     engines = [services.database.engine.sync_engine]
-    if services.quick_reads is not None:
-        engines.append(services.quick_reads.engine)
     seen: list[str] = []
 
     def record(connection, cursor, statement, *args) -> None:
@@ -567,11 +565,21 @@ def statements(server) -> Iterator[list[str]]:
 
     for engine in engines:
         event.listen(engine, "before_cursor_execute", record)
+    if services.quick_reads is not None:
+        services.quick_reads.statements.listeners.append(seen.append)
     try:
         yield seen
     finally:
         for engine in engines:
             event.remove(engine, "before_cursor_execute", record)
+        if services.quick_reads is not None:
+            services.quick_reads.statements.listeners.remove(seen.append)
+
+
+def without_identity(seen: list[str]) -> list[str]:
+    """The statements but the caller's identity read again when its cache entry expired
+    (accounts.cache: after 5 s, which uploading and posting can take on a busy machine)."""
+    return [sql for sql in seen if "sessions" not in sql]
 
 
 def touching_attachments(seen: list[str]) -> list[str]:
@@ -595,7 +603,7 @@ async def test_attachments_cost_one_query_per_page_and_none_on_a_plain_post(
         page = (await wang.http.get(path)).json()["messages"]
     assert [len(message["attachments"]) for message in page] == [1] * 5
     assert len(touching_attachments(one_message)) == len(touching_attachments(five_messages)) == 1
-    assert len(one_message) == len(five_messages)
+    assert len(without_identity(one_message)) == len(without_identity(five_messages))
 
     with statements(server) as plain:
         assert (await post_with(wang, room, "无附件", "attach-cost-6", [])).status_code == 201

@@ -129,7 +129,7 @@ def is_api_request(connection: HTTPConnection) -> bool:
     """An HTTP request to the JSON API or an incoming webhook (not a page, not the stream)."""
     if connection.scope["type"] != "http":
         return False
-    path = connection.url.path
+    path: str = connection.scope["path"]  # not ``url.path``: a URL object per call costs more
     return path.startswith(API_PATHS) and path not in API_PAGES
 
 

@@ -367,4 +367,4 @@ async def _page_of(
     else:
         rows = await queries.list_before(unit.session, room_id, before, limit + 1, staff=staff)
         more, rows = len(rows) > limit, rows[-limit:]
-    return await attachments.with_attachments(unit.session, rows), more
+    return await attachments.with_page_attachments(unit.session, room_id, rows), more

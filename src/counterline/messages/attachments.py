@@ -44,6 +44,21 @@ _OF_MESSAGES = (
     .where(MessageAttachment.message_id.in_(bindparam("ids", expanding=True)))
     .order_by(MessageAttachment.message_id, MessageAttachment.position)
 )
+# A page of one room's history: its span of ids in the room, a statement that doesn't
+# change with the page (a list of ids would be written into the SQL on every page).
+_OF_ROOM_SPAN = (
+    select(MessageAttachment.message_id, *_UPLOAD_COLUMNS)
+    .join(Upload, Upload.id == MessageAttachment.upload_id)
+    .where(
+        MessageAttachment.message_id.in_(
+            select(Message.id).where(
+                Message.room_id == bindparam("room_id"),
+                Message.id.between(bindparam("first"), bindparam("last")),
+            )
+        )
+    )
+    .order_by(MessageAttachment.message_id, MessageAttachment.position)
+)
 _ROOM_OF = (
     select(Message.room_id)
     .join(MessageAttachment, MessageAttachment.message_id == Message.id)
@@ -111,9 +126,26 @@ async def with_attachments(
     if not messages:
         return list(messages)
     connection = await db.connection()
-    result = await connection.execute(_OF_MESSAGES, {"ids": [m.id for m in messages]})
+    found = await connection.execute(_OF_MESSAGES, {"ids": [m.id for m in messages]})
+    return _attached(messages, found)
+
+
+async def with_page_attachments(
+    db: AsyncSession, room_id: int, page: Sequence[StoredMessage]
+) -> list[StoredMessage]:
+    """``with_attachments`` for a page of one room's messages in id order."""
+    if not page:
+        return list(page)
+    connection = await db.connection()
+    span = {"room_id": room_id, "first": page[0].id, "last": page[-1].id}
+    return _attached(page, await connection.execute(_OF_ROOM_SPAN, span))
+
+
+def _attached(messages: Sequence[StoredMessage], found: Iterable[Any]) -> list[StoredMessage]:
+    """The messages with the attachments ``found`` for them (rows of message id and
+    upload, in order); rows of other messages are passed over."""
     by_message: dict[int, list[AttachmentOut]] = defaultdict(list)
-    for row in result:
+    for row in found:
         by_message[row.message_id].append(attachment_out(row))
     if not by_message:
         return list(messages)

@@ -3,24 +3,16 @@ per message: a page of fifty is the most frequent read, and validating and seria
 fifty models cost more than its query (bench.http_api). The answer is the one
 ``MessagePage.model_dump_json()`` gives for the same rows, key for key
 (tests/test_conditional_get.py holds the two side by side); what a viewer may not see is
-withheld by the same rule (``withheld_fields``)."""
+withheld by the same rule (``withheld_fields``). Timestamps stay ``datetime`` values:
+pydantic's encoder (``conditional_json``, ``encode_for_page``) writes them as the models do."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from counterline.messages.queries import StoredMessage
 from counterline.messages.schemas import withheld_fields
-
-
-def json_time(value: datetime | None) -> str | None:
-    """A timestamp as pydantic writes it in JSON: ISO 8601, UTC as ``Z``."""
-    if value is None:
-        return None
-    text = value.isoformat()
-    return f"{text[:-6]}Z" if text.endswith("+00:00") else text
 
 
 def _mention(stored: dict[str, Any]) -> dict[str, Any]:
@@ -42,12 +34,12 @@ def _shaped(message: StoredMessage, withheld: frozenset[str]) -> dict[str, Any]:
         "body": message.body,
         "html": message.body_html,
         "body_html": message.body_html,
-        "created_at": json_time(message.created_at),
-        "edited_at": json_time(message.edited_at),
+        "created_at": message.created_at,
+        "edited_at": message.edited_at,
         "attachments": [each.model_dump(mode="json") for each in message.attachments],
         "mentions": [_mention(each) for each in message.mentions or ()],
         "client_ip": message.client_ip,
-        "deleted_at": json_time(message.deleted_at),
+        "deleted_at": message.deleted_at,
     }
     for name in withheld:
         shaped[name] = None

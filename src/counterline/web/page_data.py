@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+from pydantic_core import to_json
 
 # Outside strings JSON has none of these characters, so escaping them everywhere is exact.
 # Without "<" the HTML parser cannot leave the script's data state ("</script", "<!--").
@@ -18,7 +18,7 @@ _PAGE_ESCAPES = (
 def encode_for_page(data: object) -> str:
     """JSON for a <script type="application/json"> block: no "<", ">" or "&" reaches the
     HTML parser, and the text parses back (JSON.parse) to exactly ``data``."""
-    encoded = json.dumps(data, ensure_ascii=False)
+    encoded = to_json(data).decode()  # pydantic's encoder: timestamps as the API writes them
     # One str.replace per character: a C loop each, six times faster than str.translate
     # with a table (1 ms for a page of 50 messages; bench.http_api, room page).
     for character, escape in _PAGE_ESCAPES:

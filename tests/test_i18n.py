@@ -11,12 +11,15 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import jinja2
 from babel.messages.catalog import Catalog
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
+from counterline import i18n
 from counterline.i18n import LOCALE_DIR
+from counterline.web import templating
 from tests.cast import PASSWORD, Cast
 from tests.support.pages import csrf_token_in
 
@@ -262,3 +265,24 @@ async def test_server_default_language_english_serves_english_to_unspecified_bro
     chinese = await login_page(live.url, **{"Accept-Language": "zh-CN"})
     assert html_lang(chinese) == "zh-CN"
     assert ZH_LOGIN in chinese.text
+
+
+def test_templates_translate_as_jinja2s_own_newstyle_gettext_does() -> None:
+    source = (
+        "{{ _('Log in') }}|{{ _('Log in') }}|{{ _('100%% sure') }}|{{ _('Hi %(n)s', n=who) }}"
+        "|{% trans %}Log in{% endtrans %}|{% trans n=who %}Hi {{ n }}{% endtrans %}"
+    )
+    reference = jinja2.Environment(autoescape=True, extensions=["jinja2.ext.i18n"])
+    reference.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=i18n.gettext, ngettext=i18n.ngettext, newstyle=True
+    )
+    for language, login in (("zh_CN", ZH_LOGIN), ("en", EN_LOGIN)):
+        token = i18n.current_language.set(language)
+        try:
+            for _ in range(2):  # the second time from what the first remembered
+                ours = templating.templates.env.from_string(source).render(who="<b>")
+                assert ours == reference.from_string(source).render(who="<b>")
+            assert ours.split("|")[:3] == [login, login, "100% sure"]
+            assert "&lt;b&gt;" in ours and "<b>" not in ours
+        finally:
+            i18n.current_language.reset(token)

@@ -23,6 +23,7 @@ from collections import namedtuple
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, NamedTuple
 from weakref import WeakKeyDictionary
 
@@ -96,9 +97,10 @@ def _row_type(keys: list[str]) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
     """Rows whose columns read by name as SQLAlchemy's rows do; plain tuples where the
     names can't be fields (repeated, ``_no_label``, a keyword), read by position."""
     try:
-        return namedtuple("QuickRow", keys)._make  # type: ignore[misc]
+        row_class = namedtuple("QuickRow", keys)  # type: ignore[misc]
     except ValueError:
         return tuple
+    return partial(tuple.__new__, row_class)  # as ``_make`` does, without a Python call
 
 
 def _converted(prepared: Prepared, rows: list[Any]) -> list[tuple[Any, ...]]:

@@ -269,8 +269,12 @@ async def test_server_default_language_english_serves_english_to_unspecified_bro
 
 def test_templates_translate_as_jinja2s_own_newstyle_gettext_does() -> None:
     source = (
-        "{{ _('Log in') }}|{{ _('Log in') }}|{{ _('100%% sure') }}|{{ _('Hi %(n)s', n=who) }}"
+        "{{ _('Log in') }}|{{ gettext('Log in') }}|{{ _('100%% sure') }}|{{ _('Hi %(n)s', n=who) }}"
         "|{% trans %}Log in{% endtrans %}|{% trans n=who %}Hi {{ n }}{% endtrans %}"
+        "|{{ nothing or _('Log in') }}|{% set label = _('Log in') %}{{ label ~ who }}"
+        "|{{ _('Log in') | upper }}"
+        "|{% autoescape false %}{{ _('Log in') ~ who }}{% endautoescape %}"
+        "|<a title=\"{{ _('Log in') }}\">{{ x._('Log in') }}</a>"
     )
     reference = jinja2.Environment(autoescape=True, extensions=["jinja2.ext.i18n"])
     reference.install_gettext_callables(  # type: ignore[attr-defined]
@@ -279,10 +283,23 @@ def test_templates_translate_as_jinja2s_own_newstyle_gettext_does() -> None:
     for language, login in (("zh_CN", ZH_LOGIN), ("en", EN_LOGIN)):
         token = i18n.current_language.set(language)
         try:
-            for _ in range(2):  # the second time from what the first remembered
-                ours = templating.templates.env.from_string(source).render(who="<b>")
-                assert ours == reference.from_string(source).render(who="<b>")
-            assert ours.split("|")[:3] == [login, login, "100% sure"]
-            assert "&lt;b&gt;" in ours and "<b>" not in ours
+            ours = templating.environment_for(language).from_string(source)
+            x = {"_": lambda message: message.upper()}
+            shown = ours.render(who="<b>", x=x)
+            assert shown == reference.from_string(source).render(who="<b>", x=x)
+            shown = shown.split("|")
+            assert shown[:3] == [login, login, "100% sure"]
+            assert shown[3] == shown[5] and "&lt;b&gt;" in shown[3]
+            assert shown[7] == f"{login}&lt;b&gt;" and shown[9] == f"{login}<b>"
+            assert shown[10] == f'<a title="{login}">LOG IN</a>'
         finally:
             i18n.current_language.reset(token)
+
+
+def test_templates_hold_their_fixed_messages_as_text_in_their_own_language() -> None:
+    """``_("literal")`` is compiled into each language's template as its translation."""
+    source = "{{ _('Log in') }}"
+    for language, login in (("zh_CN", ZH_LOGIN), ("en", EN_LOGIN)):
+        compiled = templating.environment_for(language).compile(source, raw=True)
+        assert login in compiled
+        assert "gettext" not in compiled and "'_'" not in compiled

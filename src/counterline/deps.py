@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from starlette.requests import HTTPConnection
 
 from counterline.accounts.actions import (
@@ -25,6 +25,17 @@ from counterline.errors import Forbidden
 from counterline.i18n import N_, current_language, pick_language
 from counterline.net import client_ip, request_scheme
 from counterline.services import Services
+
+# Days as filters take them, written YYYY-MM-DD: each capability checks them, and its error
+# names the syntax it offers (days.start_of: when the day begins).
+DayAfter = Annotated[
+    str | None,
+    Query(max_length=32, description="From the start of this day, YYYY-MM-DD (site time zone)."),
+]
+DayBefore = Annotated[
+    str | None,
+    Query(max_length=32, description="Before the start of this day, YYYY-MM-DD (site time zone)."),
+]
 
 SESSION_COOKIE = "counterline_session"
 LANGUAGE_COOKIE = "counterline_lang"

@@ -23,8 +23,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
 from operator import add
+from typing import TYPE_CHECKING
 
-import rjieba
+if TYPE_CHECKING:
+    import rjieba
 
 # A longer term is cut to this length, at index and query time alike (PostgreSQL refuses
 # lexemes over 2 KB); a query for a longer token then needs the substring check.
@@ -78,7 +80,7 @@ class _Dictionary:
         if self._built is None:
             with self._lock:
                 if self._built is None:
-                    self._built = rjieba.Jieba()
+                    self._built = _new_jieba()
         return self._built
 
     def words_of(self, run: str) -> list[str]:
@@ -96,11 +98,20 @@ class _Dictionary:
         wanted = frozenset(w for w in (normalise(w).strip() for w in words) if w)
         if wanted == self._custom:
             return
-        jieba = rjieba.Jieba()  # ~0.1 s: built aside, then swapped in
+        jieba = _new_jieba()  # built aside, then swapped in
         for word in wanted:
             jieba.add_word(word, None, None)
         with self._lock:
             self._built, self._custom = jieba, wanted
+
+
+def _new_jieba() -> rjieba.Jieba:
+    """A segmenter with jieba's own dictionary (~0.1 s). rjieba is imported here, not at
+    the top: importing it costs as much again, and the command line's other commands and a
+    server that has not indexed anything yet don't need it."""
+    import rjieba
+
+    return rjieba.Jieba()
 
 
 _dictionary = _Dictionary()

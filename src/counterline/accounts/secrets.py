@@ -6,13 +6,12 @@ import asyncio
 import hashlib
 import secrets
 from concurrent.futures import Executor
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 _hasher = PasswordHasher()
-# Verifying against this keeps unknown usernames as slow as wrong passwords.
-_DUMMY_HASH = _hasher.hash("counterline-dummy-password")
 _PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyzACDEFGHJKLMNPQRTUVWXY34679"
 
 
@@ -30,9 +29,16 @@ async def verify_password(password_hash: str | None, password: str) -> bool:
 
 def _verify(password_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+        return _hasher.verify(password_hash or _dummy_hash(), password) and bool(password_hash)
     except (VerificationError, InvalidHashError):
         return False
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verifying against this keeps unknown usernames as slow as wrong passwords. Made on
+    first use, not at import: a hash takes ~0.17 s, and every command-line call imports this."""
+    return _hasher.hash("counterline-dummy-password")
 
 
 def generate_password() -> str:

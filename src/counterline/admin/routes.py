@@ -13,8 +13,7 @@ from counterline.admin import actions
 from counterline.admin.actions import DEFAULT_LIMIT, MAX_LIMIT, ONLY_ADMINS, AuditQuery
 from counterline.admin.schemas import AuditPage
 from counterline.api_errors import error_responses
-from counterline.days import DayAfter, DayBefore
-from counterline.deps import ServicesDep
+from counterline.deps import DayAfter, DayBefore, ServicesDep
 from counterline.ids import Id
 from counterline.responses import json_of
 

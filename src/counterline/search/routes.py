@@ -10,8 +10,7 @@ from counterline.accounts import policy
 from counterline.accounts.actions import Identity
 from counterline.accounts.guards import Identified, role_guard
 from counterline.api_errors import BODY_ERRORS, error_responses
-from counterline.days import DayAfter, DayBefore
-from counterline.deps import ClientIp, ServicesDep
+from counterline.deps import ClientIp, DayAfter, DayBefore, ServicesDep
 from counterline.ids import Id
 from counterline.responses import json_of
 from counterline.search import actions

@@ -9,8 +9,11 @@ id, body and room (0 missing, 0 duplicated, 0 extra expected).
 The load generator is multi-process Python speaking HTTP/1.1 itself (bench/httpclient.py),
 closed loop: each client sends its next request when the last one is answered.
 
-    .venv/bin/python -m bench.http_api            # full: 15 s per endpoint
-    .venv/bin/python -m bench.http_api --short    # CI: 1.5 s per endpoint
+The endpoints and references take turns in rounds (``--rounds``, 3: 5 s each per round),
+so a drift in the machine's speed reaches all of them alike.
+
+    .venv/bin/python -m bench.http_api            # full: 15 s per endpoint, in 3 rounds
+    .venv/bin/python -m bench.http_api --short    # CI: 1.5 s per endpoint, one round
 """
 
 from __future__ import annotations
@@ -163,15 +166,17 @@ def load(
     server: Server,
     specs: list[dict[str, Any]],
     name: str,
+    duration: float,
 ) -> dict[str, Any]:
-    """Run the clients of ``specs`` over ``args.processes`` processes for ``args.duration``."""
+    """Run the clients of ``specs`` over ``args.processes`` processes for ``duration``
+    seconds: raw figures, which ``combined`` sums over the rounds."""
     processes = []
     parts = [specs[i :: args.processes] for i in range(args.processes)]
     for number, part in enumerate(parts):
         config = {
             "host": "127.0.0.1",
             "port": server.port,
-            "duration": args.duration,
+            "duration": duration,
             "clients": part,
             "results": str(run_dir / f"{name}-{number}.json"),
         }
@@ -199,7 +204,7 @@ def load(
             process.stdin.write("go\n")
             process.stdin.flush()
         for process in processes:
-            Fleet._read(process, "done", args.duration + 120)
+            Fleet._read(process, "done", duration + 120)
     latencies: list[float] = []
     statuses: dict[str, int] = {}
     posts: list[list[int]] = []
@@ -213,17 +218,78 @@ def load(
         for code, count in data["statuses"].items():
             statuses[code] = statuses.get(code, 0) + count
     return {
-        "requests": len(latencies),
-        "requests_per_s": round(len(latencies) / args.duration, 1),
-        "latency": latency_summary(latencies),
+        "duration": duration,
+        "latencies": latencies,
         "statuses": statuses,
-        "errors": errors[:3],
-        "server_cores": round(server_meter.cores, 3),
-        "server_cpu_ms_per_request": round(server_meter.cpu / max(1, len(latencies)) * 1000, 3),
-        "generator_cores": round(generator.cores, 3),
-        "other_cores": round(whole.others(server_meter, generator), 3),
+        "errors": errors,
+        "server_cpu": server_meter.cpu,
+        "server_cores": server_meter.cores,
+        "generator_cores": generator.cores,
+        "other_cores": whole.others(server_meter, generator),
         "posts": posts,
     }
+
+
+def combined(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """One endpoint's figures over all its rounds: requests/s over their summed time, CPU per
+    request over all their requests, cores as the mean of the rounds."""
+    latencies = [latency for part in rounds for latency in part["latencies"]]
+    duration = sum(part["duration"] for part in rounds)
+    statuses: dict[str, int] = {}
+    for part in rounds:
+        for code, count in part["statuses"].items():
+            statuses[code] = statuses.get(code, 0) + count
+
+    def mean(key: str) -> float:
+        return round(sum(part[key] for part in rounds) / len(rounds), 3)
+
+    server_cpu = sum(part["server_cpu"] for part in rounds)
+    return {
+        "requests": len(latencies),
+        "requests_per_s": round(len(latencies) / duration, 1),
+        "latency": latency_summary(latencies),
+        "statuses": statuses,
+        "errors": [error for part in rounds for error in part["errors"]][:3],
+        "rounds": len(rounds),
+        "server_cores": mean("server_cores"),
+        "server_cpu_ms_per_request": round(server_cpu / max(1, len(latencies)) * 1000, 3),
+        "generator_cores": mean("generator_cores"),
+        "other_cores": mean("other_cores"),
+        "posts": [post for part in rounds for post in part["posts"]],
+    }
+
+
+def measure_rounds(
+    args: Any,
+    run_dir: Path,
+    references: dict[str, Server],
+    counterline: Server,
+    manifest: Manifest,
+) -> dict[str, list[dict[str, Any]]]:
+    """Every endpoint, references included, for ``duration / rounds`` seconds a round, in
+    the same order each round: this VM's speed drifts by a third within minutes, and an
+    endpoint measured only at the start would be compared with a reference measured in
+    another speed."""
+    sessions = log_in(counterline, manifest, args.clients)
+    ids = history_ids(counterline, sessions[0], manifest.company_room_id)
+    rounds: dict[str, list[dict[str, Any]]] = {}
+    for number in range(args.rounds):
+        fetch_etags(counterline, sessions, manifest, ids)  # the last round's posts changed them
+        for endpoint in ENDPOINTS:
+            if endpoint in RETURNING and None in sessions[0]["etags"].values():
+                continue  # a server without validators: nothing to send back
+            if endpoint not in references and endpoint in REFERENCES:
+                continue
+            specs = []
+            for client, session in enumerate(sessions):
+                spec = request_spec(endpoint, session, manifest, ids)
+                spec["first_seq"] = client * 10_000_000 + number * 1_000_000
+                specs.append(spec)
+            name = f"{endpoint.replace(' ', '-')}-{number}"
+            server = references.get(endpoint, counterline)
+            part = load(args, run_dir, server, specs, name, args.duration / args.rounds)
+            rounds.setdefault(endpoint, []).append(part)
+    return rounds
 
 
 def main() -> None:
@@ -232,46 +298,31 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=2, help="load generator processes")
     parser.add_argument("--duration", type=float, default=15.0, help="seconds per endpoint")
     parser.add_argument("--history", type=int, default=20_000, help="messages in the database")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="rounds over all endpoints, duration split over them"
+    )
     args = parser.parse_args()
     args.branches, args.clerks = 50, 20
     if args.short:
         args.branches, args.clerks, args.duration, args.history = 5, 20, 1.5, 500
+        args.rounds = 1
     print_header(f"HTTP: {args.clients} concurrent clients")
     shape = Shape(args.branches, args.clerks, history_messages=args.history)
-    results: dict[str, Any] = {}
     failed = False
     with prepared(args, "http", shape) as (run_dir, provisioned):
         manifest = provisioned.manifest
-        hello = hello_server(run_dir, cores=server_cores(args))
-        try:
-            specs = [request_spec("hello", {}, manifest)] * args.clients
-            results["hello"] = load(args, run_dir, hello, specs, "hello")
-        finally:
-            hello.stop()
+        references = {"hello": hello_server(run_dir, cores=server_cores(args))}
         if provisioned.database_url.startswith("sqlite"):
-            lean = lean_server(run_dir, provisioned.database_url, cores=server_cores(args))
-            try:
-                specs = [request_spec("lean reference", {}, manifest)] * args.clients
-                results["lean reference"] = load(args, run_dir, lean, specs, "lean")
-            finally:
-                lean.stop()
-        with counterline_nodes(args, run_dir, provisioned) as servers:
-            sessions = log_in(servers[0], manifest, args.clients)
-            ids = history_ids(servers[0], sessions[0], manifest.company_room_id)
-            for endpoint in ENDPOINTS[2:]:
-                if endpoint in RETURNING:
-                    if "etags" not in sessions[0]:
-                        fetch_etags(servers[0], sessions, manifest, ids)
-                    if None in sessions[0]["etags"].values():
-                        continue  # a server without validators: nothing to send back
-                specs = []
-                for number, session in enumerate(sessions):
-                    spec = request_spec(endpoint, session, manifest, ids)
-                    spec["first_seq"] = number * 10_000_000
-                    specs.append(spec)
-                results[endpoint] = load(
-                    args, run_dir, servers[0], specs, endpoint.replace(" ", "-")
-                )
+            references["lean reference"] = lean_server(
+                run_dir, provisioned.database_url, cores=server_cores(args)
+            )
+        try:
+            with counterline_nodes(args, run_dir, provisioned) as servers:
+                rounds = measure_rounds(args, run_dir, references, servers[0], manifest)
+        finally:
+            for reference in references.values():
+                reference.stop()
+        results = {endpoint: combined(parts) for endpoint, parts in rounds.items()}
         posts = [
             Post(seq, 0, room_id, "", status=status, message_id=message_id)
             for seq, room_id, status, message_id in results["post message"].pop("posts")

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Select, bindparam, func, select, text
 
 from counterline.accounts.actions import get_user_named
 from counterline.accounts.models import Role, User
@@ -185,6 +185,7 @@ async def test_quick_reads_answer_every_statement_as_sqlalchemy_does(
             assert expected, statement
     assert len(run) == 2 * len(checked)
     assert run[-1].endswith("IN (?, ?, ?)")  # the list written out, as SQLAlchemy does
+    await _timestamps_written_by_hand_read_as_sqlalchemy_reads_them(services, next(iter(checked)))
     async with services.quick_read() as unit:
         connection = await unit.session.connection()
         user = (await connection.execute(next(iter(checked)), {"username": "lina"})).first()
@@ -193,6 +194,27 @@ async def test_quick_reads_answer_every_statement_as_sqlalchemy_does(
     assert (user.username, user.role, user.must_change_password) == ("lina", Role.clerk, False)
     assert user.created_at.tzinfo == UTC
     assert [row.mentions[0]["name"] for row in mentioned if row.mentions] == ["lina"]
+
+
+async def _timestamps_written_by_hand_read_as_sqlalchemy_reads_them(
+    services: Services, statement: Select[Any]
+) -> None:
+    """Not as SQLAlchemy writes them: without a fraction of a second, with an offset."""
+    written = {"wangfang": "2026-01-02 03:04:05", "lina": "2026-01-02 03:04:05+08:00"}
+    async with services.transaction() as unit:
+        for username, at in written.items():
+            await unit.session.execute(
+                text("UPDATE users SET created_at = :at WHERE username = :username"),
+                {"at": at, "username": username},
+            )
+    for username in written:
+        async with services.reading() as unit:
+            expected = (await unit.session.execute(statement, {"username": username})).one()
+        async with services.quick_read() as unit:
+            connection = await unit.session.connection()
+            answer = (await connection.execute(statement, {"username": username})).first()
+        assert answer == tuple(expected)
+        assert answer.created_at.tzinfo == UTC
 
 
 async def _post_with_mention(services: Services, cast: Cast) -> None:

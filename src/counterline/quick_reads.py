@@ -34,6 +34,7 @@ from counterline.db import Unit, UtcDateTime
 
 Loader = Callable[[Any], Any]
 parse_time = datetime.fromisoformat
+UTC_OFFSET = "+00:00"
 IDLE_CONNECTIONS = 2
 
 
@@ -111,13 +112,23 @@ def _converted(prepared: Prepared, rows: list[Any]) -> list[tuple[Any, ...]]:
         return list(map(prepared.row, rows))
     columns: list[Sequence[Any]] = list(zip(*rows, strict=True))
     for index in prepared.timestamps:
-        columns[index] = [
-            None if value is None else parse_time(value).replace(tzinfo=UTC)
-            for value in columns[index]
-        ]
+        values = columns[index]
+        try:  # parsed with the offset written on: a tenth of the cost of .replace(tzinfo=)
+            columns[index] = [
+                None if value is None else parse_time(value + UTC_OFFSET) for value in values
+            ]
+        except ValueError:  # a value written with an offset of its own
+            columns[index] = [
+                None if value is None else _utc(parse_time(value)) for value in values
+            ]
     for index, load in prepared.loaders:
         columns[index] = [None if value is None else load(value) for value in columns[index]]
     return list(map(prepared.row, zip(*columns, strict=True)))
+
+
+def _utc(value: datetime) -> datetime:
+    """As ``UtcDateTime`` answers a value the driver parsed."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class QuickResult:

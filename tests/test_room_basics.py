@@ -8,11 +8,13 @@ import asyncio
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
-from counterline.accounts.actions import get_branch_named
+from counterline.accounts.actions import get_branch_named, get_user_named, set_active
 from counterline.accounts.models import Role
 from counterline.errors import UserError
 from counterline.people.actions import add_branch, add_user
+from counterline.rooms import queries as room_queries
 from counterline.services import Services
 from tests.cast import CHENGBEI, HUAQIAO, Cast
 from tests.support.clients import Client, open_stream
@@ -101,6 +103,39 @@ async def test_the_room_page_shows_its_member_count(login, cast: Cast) -> None:
     page = await wang.http.get(f"/rooms/{cast.branch_room_ids[CHENGBEI]}", headers=HTML)
     assert page.status_code == 200
     assert "<span data-member-count>2</span>" in page.text
+
+
+async def test_a_deactivated_member_leaves_the_member_count(
+    login, cast: Cast, services: Services
+) -> None:
+    wang = await login("wangfang")
+    company = f"/rooms/{cast.company_room_id}"
+    before = member_count_in((await wang.http.get(company, headers=HTML)).text)
+    async with services.transaction() as unit:
+        await set_active(unit, await get_user_named(unit, "lina"), False, actor_id=None)
+    assert member_count_in((await wang.http.get(company, headers=HTML)).text) == before - 1
+    async with services.transaction() as unit:
+        await set_active(unit, await get_user_named(unit, "lina"), True, actor_id=None)
+    assert member_count_in((await wang.http.get(company, headers=HTML)).text) == before
+
+
+async def test_the_member_count_reads_the_deactivated_accounts_not_every_member(
+    services: Services,
+) -> None:
+    if services.database.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's query plan")
+    statement = room_queries._COUNT_MEMBERS.params(room_id=1)
+    async with services.reading() as unit:
+        sql = statement.compile(
+            dialect=unit.session.bind.dialect, compile_kwargs={"literal_binds": True}
+        )
+        steps = [row[-1] for row in await unit.session.execute(text(f"EXPLAIN QUERY PLAN {sql}"))]
+    assert any(step == "SCAN users USING INDEX ix_users_inactive" for step in steps), steps
+    assert not any(step.startswith("SEARCH users") for step in steps), steps  # not per member
+
+
+def member_count_in(page: str) -> int:
+    return int(page.split("<span data-member-count>", 1)[1].split("<", 1)[0])
 
 
 # Names two rooms can't share

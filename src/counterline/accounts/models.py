@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Enum, ForeignKey, Index, String, false
+from sqlalchemy import Boolean, Enum, ForeignKey, Index, String, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from counterline.accounts import policy
@@ -12,6 +12,16 @@ from counterline.db import Base, UtcDateTime, utcnow
 
 class User(Base):
     __tablename__ = "users"
+    __table_args__ = (
+        # The few deactivated accounts: a room's active members are its memberships less
+        # theirs, counted without reading every member's row (rooms.queries.count_members).
+        Index(
+            "ix_users_inactive",
+            "id",
+            sqlite_where=text("active = 0"),
+            postgresql_where=text("active = false"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)

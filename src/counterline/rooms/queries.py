@@ -5,7 +5,18 @@ from collections.abc import Collection, Sequence
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Row, String, bindparam, delete, exists, func, or_, select, type_coerce
+from sqlalchemy import (
+    Row,
+    String,
+    bindparam,
+    delete,
+    exists,
+    false,
+    func,
+    or_,
+    select,
+    type_coerce,
+)
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -194,12 +205,18 @@ async def find_room_by_name_key(db: AsyncSession, key: str) -> Room | None:
     return await db.scalar(select(Room).where(Room.name_key == key))
 
 
-_COUNT_MEMBERS = (
+# A room's memberships (its unique index alone) less those of deactivated accounts (the few
+# in ix_users_inactive): a room of 10,000 counted without reading 10,000 users' rows.
+_MEMBERSHIPS = select(func.count()).where(Membership.room_id == bindparam("room_id"))
+_INACTIVE_MEMBERS = (
     select(func.count())
-    .select_from(Membership)
-    .join(User, User.id == Membership.user_id)
-    .where(Membership.room_id == bindparam("room_id"), User.active.is_(True))
+    .select_from(User)
+    .where(
+        User.active == false(),  # as the partial index says it, so that SQLite uses it
+        exists().where(Membership.room_id == bindparam("room_id"), Membership.user_id == User.id),
+    )
 )
+_COUNT_MEMBERS = select(_MEMBERSHIPS.scalar_subquery() - _INACTIVE_MEMBERS.scalar_subquery())
 
 
 async def count_members(db: AsyncSession, room_id: int) -> int:

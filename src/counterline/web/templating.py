@@ -27,6 +27,9 @@ class _LanguageEnvironment(jinja2.Environment):
         self.language = language
         super().__init__(
             loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
+            # The package's templates don't change under a running server: no stat() of
+            # each template file on every page.
+            auto_reload=False,
             autoescape=True,
             extensions=["jinja2.ext.i18n", FixedMessages],
         )

@@ -5,10 +5,11 @@ that isn't one, and new public rooms reaching everyone's list of rooms to join."
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+from contextlib import closing
 from typing import Any
 
 import pytest
-from sqlalchemy import text
 
 from counterline.accounts.actions import get_branch_named, get_user_named, set_active
 from counterline.accounts.models import Role
@@ -120,16 +121,19 @@ async def test_a_deactivated_member_leaves_the_member_count(
 
 
 async def test_the_member_count_reads_the_deactivated_accounts_not_every_member(
-    services: Services,
+    services: Services, cast: Cast
 ) -> None:
-    if services.database.engine.dialect.name != "sqlite":
+    path = services.database.sqlite_path
+    if path is None or services.quick_reads is None:
         pytest.skip("SQLite's query plan")
-    statement = room_queries._COUNT_MEMBERS.params(room_id=1)
-    async with services.reading() as unit:
-        sql = statement.compile(
-            dialect=unit.session.bind.dialect, compile_kwargs={"literal_binds": True}
-        )
-        steps = [row[-1] for row in await unit.session.execute(text(f"EXPLAIN QUERY PLAN {sql}"))]
+    run: list[str] = []
+    services.quick_reads.statements.listeners.append(run.append)
+    async with services.quick_read() as unit:
+        await room_queries.count_members(unit.session, cast.company_room_id)
+    (sql,) = run
+    with closing(sqlite3.connect(path)) as database:
+        plan = database.execute(f"EXPLAIN QUERY PLAN {sql}", [cast.company_room_id] * 2)
+        steps = [row[-1] for row in plan]
     assert any(step == "SCAN users USING INDEX ix_users_inactive" for step in steps), steps
     assert not any(step.startswith("SEARCH users") for step in steps), steps  # not per member
 

@@ -102,6 +102,13 @@ class Tab:
         self.page.wait_for_url(re.compile(r"/rooms/\d+$"))
         self.wait_until_connected()
 
+    def choose_language(self, language: str) -> None:
+        """Switch the page's language from the account menu, as a user does."""
+        self.page.locator("#account-menu summary").click()
+        self.page.locator("#language-select").select_option(language)
+        self.page.locator("#account-menu form[action='/account/language'] button").click()
+        self.wait_until_connected()
+
     def wait_until_connected(self) -> None:
         self.page.wait_for_selector("body[data-connection='connected']", state="attached")
 

@@ -80,10 +80,7 @@ def test_language_switch_changes_the_page_and_is_remembered(open_tab) -> None:
     wang: Tab = open_tab()
     wang.enter("wangfang")
     expect(wang.page.locator("html")).to_have_attribute("lang", "zh-CN")
-    wang.page.locator("#account-menu summary").click()
-    wang.page.locator("#language-select").select_option("en")
-    wang.page.locator("#account-menu form[action='/account/language'] button").click()
-    wang.wait_until_connected()
+    wang.choose_language("en")
     expect(wang.page.locator("html")).to_have_attribute("lang", "en")
     assert wang.string("reconnecting") == "Connection lost. Reconnecting…"
     wang.page.reload()

@@ -40,6 +40,20 @@ def test_office_screen_shows_rooms_conversation_and_people_side_by_side(
     assert wang.horizontal_overflow() == 0
 
 
+def test_people_panel_in_english_shows_whole_names_beside_status_and_action(open_tab) -> None:
+    wang: Tab = open_tab(viewport=DESKTOP)
+    wang.enter("wangfang")
+    wang.choose_language("en")
+    li = wang.person("李娜")
+    expect(li).to_contain_text("Never logged in")
+    expect(li.locator("button")).to_have_text("Leave a message")
+    clipped = wang.page.eval_on_selector_all(
+        "#people-list .person .name",
+        "names => names.filter(n => n.scrollWidth > n.clientWidth).map(n => n.textContent)",
+    )
+    assert clipped == []
+
+
 def test_phone_collapses_panels_yet_rooms_people_and_composer_are_usable(
     open_tab, api_user, cast: Cast
 ) -> None:

@@ -42,6 +42,7 @@ from counterline.quick_reads import QuickReads
 from counterline.realtime.broker import Broker, make_broker
 from counterline.realtime.events import Envelope, Event
 from counterline.realtime.hub import Hub
+from counterline.rooms.cards import RoomCards
 from counterline.search import actions as search_actions
 from counterline.site import tasks as site_tasks
 from counterline.site.values import SiteSettings
@@ -66,6 +67,7 @@ class Services:
     metrics: Metrics = field(default_factory=Metrics)
     identities: IdentityCache = field(default_factory=IdentityCache)
     directory: DirectoryCache = field(default_factory=DirectoryCache)
+    room_cards: RoomCards = field(default_factory=RoomCards)  # room lists' (rooms/cards.py)
     broker: Broker = field(init=False)
     presence: PresenceTracker = field(init=False)
     writer: PostWriter = field(init=False)

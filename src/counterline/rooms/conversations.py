@@ -24,6 +24,7 @@ from counterline.errors import UserError
 from counterline.i18n import N_
 from counterline.rooms import queries
 from counterline.rooms.actions import add_member
+from counterline.rooms.cards import RoomCards, title_among
 from counterline.rooms.models import Room, RoomKind, Visibility
 from counterline.rooms.schemas import ConversationMemberOut, RoomOut
 
@@ -128,17 +129,7 @@ async def describe_members(
 def title_for(room: Room, members: Sequence[ConversationMemberOut], viewer_id: int | None) -> str:
     """What a viewer calls the conversation: the other person's name for a 1:1."""
     people = [(member.id, member.display_name) for member in members]
-    return _title(room.name, room.conversation_key, people, viewer_id)
-
-
-def _title(
-    name: str, key: str | None, people: Sequence[tuple[int, str]], viewer_id: int | None
-) -> str:
-    if key is not None and viewer_id is not None:
-        others = [display_name for user_id, display_name in people if user_id != viewer_id]
-        if len(others) == 1:
-            return others[0]
-    return name
+    return title_among(room.name, room.conversation_key, people, viewer_id)
 
 
 def conversation_out(
@@ -166,42 +157,36 @@ async def rooms_out(
     ]
 
 
-async def room_list_json(unit: Unit, viewer_id: int) -> dict[str, Any]:
+async def room_list_json(unit: Unit, cards: RoomCards, viewer_id: int) -> dict[str, Any]:
     """The room list's answer in ``RoomList``'s JSON shape: the viewer's rooms and the
     public topic rooms they can join."""
-    rooms = await queries.list_rooms_of(unit.session, viewer_id)
+    shown = await room_list_of(unit, cards, viewer_id)
     joinable = await queries.list_joinable_rooms(unit.session, viewer_id)
-    shown = await room_list_of(unit, rooms, viewer_id)
     return {"rooms": shown, "joinable": [joinable_json(room) for room in joinable]}
 
 
-async def room_list_of(
-    unit: Unit, rows: Sequence[Row[Any]], viewer_id: int
-) -> list[dict[str, Any]]:
-    """The viewer's rooms (rows of ``queries.list_rooms_of``) in ``RoomOut``'s JSON shape,
-    as ``rooms_out`` titles them, each with the viewer's unread count, read position and
-    mute. Built as plain dicts from the rows' tuples, not as models: every tab asks for
-    this list, and for a clerk in 200 rooms and conversations the shaping would otherwise
-    cost more than the queries (bench.unread; tests/test_conversations.py holds the
-    answer to the model)."""
-    members = await queries.list_members_of_her_conversations(unit.session, viewer_id)
+async def room_list_of(unit: Unit, cards: RoomCards, viewer_id: int) -> list[dict[str, Any]]:
+    """The viewer's rooms, archived ones left out, in ``RoomOut``'s JSON shape as
+    ``rooms_out`` titles them and in the order of ``queries.list_rooms_of``, each with the
+    viewer's unread count, read position and mute. Plain dicts from the rooms' kept cards
+    (rooms/cards.py) and the viewer's read positions, not models: every tab asks for this
+    list, and for a clerk in 200 rooms and conversations the shaping would otherwise cost
+    more than the queries (bench.unread; tests/test_conversations.py holds the answer to
+    the model)."""
+    readings = await queries.list_room_readings(unit.session, viewer_id)
+    shown_cards = await cards.cards_for(unit.session, readings)
+    readings.sort(key=lambda reading: shown_cards[reading[0]].order)
     shown = []
-    for room_id, kind, name, visibility, branch_id, key, unread, last_read_id, muted in rows:
-        people = None
-        if kind == RoomKind.conversation:
-            people = [
-                {"id": user_id, "username": username, "display_name": display_name}
-                for _, user_id, username, display_name in members[room_id]
-            ]
-            name = _title(name, key, [(p["id"], p["display_name"]) for p in people], viewer_id)
+    for room_id, _, unread, last_read_id, muted in readings:
+        card = shown_cards[room_id]
         shown.append(
             {
                 "id": room_id,
-                "kind": kind,
-                "name": name,
-                "visibility": visibility,
-                "branch_id": branch_id,
-                "members": people,
+                "kind": card.kind,
+                "name": card.title_for(viewer_id),
+                "visibility": card.visibility,
+                "branch_id": card.branch_id,
+                "members": card.members,
                 "unread": unread,
                 "last_read_id": last_read_id,
                 "muted": muted,

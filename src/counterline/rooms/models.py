@@ -59,6 +59,10 @@ class Room(Base):
     # Set when an administrator archives the room: read-only (posts and edits refused),
     # hidden from room lists, its history kept and readable by its members.
     archived_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    # Bumped by the database's own triggers (migration 0020) whenever what a room list shows
+    # of the room changes: its name, kind, visibility or branch, a conversation's members or
+    # their names. Room lists keep each room's card until it moves (rooms/cards.py).
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
 
 class Membership(Base):

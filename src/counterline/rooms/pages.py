@@ -79,8 +79,7 @@ async def room_page(
             member = False
         else:
             member = True
-            rooms = await room_queries.list_rooms_of(unit.session, user.id)
-            shown_rooms = await room_list_of(unit, rooms, user.id)
+            shown_rooms = await room_list_of(unit, services.room_cards, user.id)
             shown = next((out for out in shown_rooms if out["id"] == room_id), None)
             notify = await account_queries.notification_settings(unit.session, user.id)
             level, sound = notify or ("mentions", False)

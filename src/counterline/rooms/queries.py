@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Collection, Sequence
 from functools import cache
 from typing import Any
@@ -20,7 +19,6 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 from sqlalchemy.sql.dml import ReturningInsert
 
 from counterline.accounts.models import User
@@ -136,7 +134,52 @@ async def list_rooms_of(db: AsyncSession, user_id: int) -> list[Row[Any]]:
 
 def _list_order(room: Row[Any]) -> tuple[int, str, int]:
     room_id, kind, name = room[:3]  # by position: a clerk may be in hundreds of rooms
+    return room_order(room_id, kind, name)
+
+
+def room_order(room_id: int, kind: str, name: str) -> tuple[int, str, int]:
+    """Where a room stands in a room list: company, branch rooms, topics, conversations,
+    each by name."""
     return _RANK[kind], name, room_id
+
+
+# A room list's rows (rooms/cards.py): only numbers, each room's revision beside the
+# viewer's read position; what the rooms show is read again only when their revision moves.
+_ROOM_READINGS = (
+    select(
+        Room.id,
+        Room.revision,
+        (Room.last_seq - Membership.read_seq).label("unread"),
+        Membership.last_read_id,
+        Membership.muted,
+    )
+    .join(Membership, Membership.room_id == Room.id)
+    .where(Membership.user_id == bindparam("user_id"), Room.archived_at.is_(None))
+)
+
+
+async def list_room_readings(db: AsyncSession, user_id: int) -> list[Row[Any]]:
+    """The rooms a user is a member of, archived ones left out, in no order: rows of
+    (id, revision, unread, last_read_id, muted)."""
+    connection = await db.connection()
+    return list((await connection.execute(_ROOM_READINGS, {"user_id": user_id})).all())
+
+
+_ROOM_CARDS = select(
+    Room.id,
+    Room.revision,
+    _KIND_TEXT,
+    Room.name,
+    _VISIBILITY_TEXT,
+    Room.branch_id,
+    Room.conversation_key,
+).where(Room.id.in_(bindparam("room_ids", expanding=True)))
+
+
+async def list_room_cards(db: AsyncSession, room_ids: Collection[int]) -> list[Row[Any]]:
+    """Rows of (id, revision, kind, name, visibility, branch_id, conversation_key)."""
+    connection = await db.connection()
+    return list((await connection.execute(_ROOM_CARDS, {"room_ids": list(room_ids)})).all())
 
 
 # Read positions (rooms.reading): unread = rooms.last_seq - read_seq, no message counted.
@@ -287,38 +330,6 @@ async def list_conversation_members(
     connection = await db.connection()
     rows = await connection.execute(_CONVERSATION_MEMBERS, {"room_ids": list(room_ids)})
     for row in rows.all():
-        members[row[0]].append(row)
-    return members
-
-
-# The members of every conversation a user is in, for her room list: one statement built
-# once (a list of a hundred conversation ids would be written into the SQL each time).
-_HERS = aliased(Membership)
-_HER_CONVERSATIONS_MEMBERS = (
-    select(Membership.room_id, User.id, User.username, User.display_name)
-    .join(User, User.id == Membership.user_id)
-    .where(
-        Membership.room_id.in_(
-            select(Room.id)
-            .join(_HERS, _HERS.room_id == Room.id)
-            .where(
-                _HERS.user_id == bindparam("user_id"),
-                Room.kind == RoomKind.conversation,
-                Room.archived_at.is_(None),
-            )
-        )
-    )
-    .order_by(Membership.room_id, User.display_name, User.id)
-)
-
-
-async def list_members_of_her_conversations(
-    db: AsyncSession, user_id: int
-) -> dict[int, list[Row[Any]]]:
-    """``list_conversation_members`` for every conversation ``user_id`` is in."""
-    connection = await db.connection()
-    members: dict[int, list[Row[Any]]] = defaultdict(list)
-    for row in (await connection.execute(_HER_CONVERSATIONS_MEMBERS, {"user_id": user_id})).all():
         members[row[0]].append(row)
     return members
 

@@ -45,8 +45,9 @@ async def quick_room_list(request: Request) -> Response:
 
 
 async def _room_list(request: Request, identity: Identity) -> Response:
-    async with services_of(request).quick_read() as unit:
-        answer = await conversations.room_list_json(unit, identity.user.id)
+    services = services_of(request)
+    async with services.quick_read() as unit:
+        answer = await conversations.room_list_json(unit, services.room_cards, identity.user.id)
     return conditional_json(request, answer)
 
 

@@ -49,6 +49,6 @@ async def mark_read(
 async def unread(identity: Identified, services: ServicesDep) -> Response:
     """Your rooms and conversations with unread messages, and how many in all (what was
     posted while you were away is counted here at your next login)."""
-    async with services.reading() as unit:
+    async with services.quick_read() as unit:
         summary = await reading.unread_summary(unit, identity.user)
     return json_of(summary)

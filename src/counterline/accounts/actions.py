@@ -461,9 +461,9 @@ async def create_api_token(
 ) -> tuple[str, ApiToken]:
     """A new API token for ``user``: the secret (shown once) and its row. Without
     ``scopes``, every scope of the user's role; without ``expires_in_days``, no expiry."""
-    label = label.strip()
-    if len(label) > MAX_TOKEN_LABEL:
+    if len(label) > MAX_TOKEN_LABEL:  # as written, as the API schema states it
         raise UserError(N_("A token label has at most %(n)s characters."), n=MAX_TOKEN_LABEL)
+    label = label.strip()
     chosen = check_scopes(user, scopes, within)
     expires_at = None
     if expires_in_days is not None:

@@ -22,7 +22,7 @@ from counterline.accounts.models import Role, User
 from counterline.messages.actions import post_message
 from counterline.messages.models import Message
 from counterline.services import Services
-from tests.cast import HUAQIAO, Cast
+from tests.cast import CHENGBEI, HEAD_OFFICE, HUAQIAO, Cast
 from tests.support.clients import Client
 from tests.support.live import LiveServer
 
@@ -31,6 +31,9 @@ from tests.support.live import LiveServer
 async def servers(start_server: Callable[..., LiveServer]) -> tuple[LiveServer, LiveServer]:
     """A server with quick reads and one without, over the same database."""
     return start_server(), start_server(quick_reads=False)
+
+
+HTML = {"Accept": "text/html,application/xhtml+xml"}
 
 
 async def pair(sign_in: Callable[..., Any], servers: Any, username: str) -> tuple[Client, Client]:
@@ -151,6 +154,43 @@ async def test_the_room_list_from_the_quick_path_is_the_routes_own(
     assert any(room["kind"] == "conversation" for room in rooms)
     counts = await answered_quickly(servers[0])
     assert counts[("room_list", "true")] == 10
+
+
+async def test_the_room_page_from_the_quick_path_is_the_routes_own(
+    servers, sign_in, cast: Cast
+) -> None:
+    wang = await pair(sign_in, servers, "wangfang")
+    chen = await pair(sign_in, servers, "chengang")
+    await wang[0].post_message(cast.company_room_id, "页面上的一条 <b>B1E</b>", str(uuid.uuid4()))
+    for viewer, branch in ((wang, CHENGBEI), (chen, HEAD_OFFICE)):
+        company = await both_pages(viewer, f"/rooms/{cast.company_room_id}")
+        assert company.status_code == 200
+        assert "页面上的一条 \\u003cb\\u003eB1E" in company.text  # in the boot data
+        assert (await both_pages(viewer, f"/rooms/{cast.branch_room_ids[branch]}")).is_success
+    expected = {"/rooms/abc": 404, "/rooms/0": 404, f"/rooms/{cast.branch_room_ids[HUAQIAO]}": 404}
+    for path, status in expected.items():
+        assert (await both_pages(wang, path)).status_code == status, path
+    async with httpx.AsyncClient(base_url=servers[0].url) as stranger:
+        assert (
+            await stranger.get(f"/rooms/{cast.company_room_id}", headers=HTML)
+        ).status_code == 303
+    counts = await answered_quickly(servers[0])
+    assert counts[("room_page", "true")] == 4
+    # Malformed ids, a room not hers and nobody logged in: the route's.
+    assert counts[("room_page", "false")] == 4
+    assert ("room_page", "true") not in await answered_quickly(servers[1])
+
+
+async def both_pages(clients: tuple[Client, Client], path: str) -> httpx.Response:
+    """As ``both`` for a page, each server's page read with its own session's CSRF token
+    set aside."""
+    answers = [await client.http.get(path, headers=HTML) for client in clients]
+    quick, routed = [
+        (answer.status_code, answer.text.replace(client.csrf_token, "CSRF"))
+        for answer, client in zip(answers, clients, strict=True)
+    ]
+    assert quick == routed, path
+    return answers[0]
 
 
 async def test_quick_reads_answer_every_statement_as_sqlalchemy_does(

@@ -57,6 +57,7 @@ from counterline.portal.routes import icons as portal_icons
 from counterline.portal.routes import router as portal_router
 from counterline.previews.routes import router as previews_router
 from counterline.rooms import routes as rooms_routes
+from counterline.rooms.pages import quick_room_page
 from counterline.rooms.pages import router as rooms_pages
 from counterline.rooms.routes import router as rooms_router
 from counterline.search.pages import router as search_pages
@@ -158,6 +159,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
                     messages_routes.quick_list_messages,
                 ),
                 QuickRoute("room_list", f"{API_PREFIX}/rooms", rooms_routes.quick_room_list),
+                QuickRoute("room_page", "/rooms/([^/]+)", quick_room_page),
             ],
             answered=services.metrics.quick_reads,
         )

@@ -13,11 +13,11 @@ from counterline.accounts import policy
 from counterline.accounts import queries as account_queries
 from counterline.accounts import views as account_views
 from counterline.accounts.actions import Identity
-from counterline.accounts.guards import Anyone, Identified
-from counterline.deps import ServicesDep, check_form_token
+from counterline.accounts.guards import Anyone, Identified, identified
+from counterline.deps import ServicesDep, check_form_token, services_of
 from counterline.errors import NotFound
 from counterline.i18n import current_language
-from counterline.ids import Id
+from counterline.ids import Id, id_or_zero_of
 from counterline.messages.actions import list_messages_json
 from counterline.messages.mentions import ALL_TOKENS
 from counterline.messages.queries import latest_message_id
@@ -72,6 +72,21 @@ async def room_page(
 ) -> Response:
     """A room's chat page; for a public topic room the user isn't in, the offer to join it.
     A malformed id (``/rooms/abc``, ``/rooms/0``) gets app.py's HTML 404 page."""
+    return await _room_page(request, room_id, identity, services)
+
+
+async def quick_room_page(request: Request, room_text: str) -> Response | None:
+    """``room_page`` before FastAPI routes the request (web/quick_routes): the first thing
+    every clerk opens. A malformed id is the route's."""
+    room_id = id_or_zero_of(room_text)
+    if not room_id:
+        return None
+    return await _room_page(request, room_id, await identified(request), services_of(request))
+
+
+async def _room_page(
+    request: Request, room_id: int, identity: Identity, services: Services
+) -> Response:
     user = identity.user
     # One quick read for the whole page (the first thing a thousand clerks open at once).
     async with services.quick_read() as unit:

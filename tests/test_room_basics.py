@@ -16,6 +16,7 @@ from counterline.accounts.models import Role
 from counterline.errors import UserError
 from counterline.people.actions import add_branch, add_user
 from counterline.rooms import queries as room_queries
+from counterline.rooms.actions import set_room_archived
 from counterline.services import Services
 from tests.cast import CHENGBEI, HUAQIAO, Cast
 from tests.support.clients import Client, open_stream
@@ -381,3 +382,21 @@ async def test_a_new_public_room_reaches_every_tab_and_an_invite_only_one_none(
         hidden["id"],
         public["id"],
     }
+
+
+async def test_a_member_still_reads_an_archived_room_on_its_page(login, services: Services) -> None:
+    zhang = await login("zhangwei")
+    room = (await create_room(zhang, "旧业务答疑")).json()
+    await zhang.post_message(room["id"], "旧资费 B1E-0D7 到此为止", "archived-room-1")
+    async with services.transaction() as unit:
+        archived = await room_queries.find_room(unit.session, room["id"])
+        assert archived is not None
+        assert await set_room_archived(unit, None, archived, True)
+    listed = (await zhang.http.get("/api/v1/rooms")).json()["rooms"]
+    assert room["id"] not in [each["id"] for each in listed]
+    page = await zhang.http.get(f"/rooms/{room['id']}", headers=HTML)
+    assert page.status_code == 200
+    assert 'id="room-archived"' in page.text
+    assert "旧资费 B1E-0D7 到此为止" in page.text
+    li = await login("lina")  # never a member: no page, no offer to join
+    assert (await li.http.get(f"/rooms/{room['id']}", headers=HTML)).status_code == 404

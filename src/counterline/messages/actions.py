@@ -313,6 +313,7 @@ async def list_messages(
     limit: int = 50,
 ) -> MessagePage:
     """A page of a room's history: newest (default), before/after an id, or from a day on."""
+    await check_member(unit, viewer, room_id)
     rows, more = await _page_of(unit, viewer, room_id, before, after, day, zone, limit)
     staff = viewer.sees_client_ips
     return MessagePage(
@@ -331,8 +332,12 @@ async def list_messages_json(
     day: date | None = None,
     zone: ZoneInfo,
     limit: int = 50,
+    member_checked: bool = False,
 ) -> dict[str, Any]:
-    """``list_messages`` in MessagePage's JSON shape, built without models (plain.py)."""
+    """``list_messages`` in MessagePage's JSON shape, built without models (plain.py).
+    ``member_checked``: the caller has seen, in this unit, that the viewer is a member."""
+    if not member_checked:
+        await check_member(unit, viewer, room_id)
     rows, more = await _page_of(unit, viewer, room_id, before, after, day, zone, limit)
     return page_json(rows, more=more, staff=viewer.sees_client_ips, viewer_id=viewer.id)
 
@@ -347,8 +352,8 @@ async def _page_of(
     zone: ZoneInfo,
     limit: int,
 ) -> tuple[list[StoredMessage], bool]:
-    """The page's messages, oldest first, and whether more exist in its direction."""
-    await check_member(unit, viewer, room_id)
+    """The page's messages, oldest first, and whether more exist in its direction; the
+    viewer's membership checked before."""
     if sum(option is not None for option in (before, after, day)) > 1:
         raise UserError(N_("Use only one of before, after and day."))
     if day is not None and day < FIRST_DAY:

@@ -90,18 +90,19 @@ async def _room_page(
     user = identity.user
     # One quick read for the whole page (the first thing a thousand clerks open at once).
     async with services.quick_read() as unit:
-        if not await room_queries.is_member(unit.session, room_id, user.id):
-            member = False
-        else:
-            member = True
-            shown_rooms = await room_list_of(unit, services.room_cards, user.id)
-            shown = next((out for out in shown_rooms if out["id"] == room_id), None)
+        shown_rooms = await room_list_of(unit, services.room_cards, user.id)
+        shown = next((out for out in shown_rooms if out["id"] == room_id), None)
+        # A room in her list is hers; one that isn't may be an archived room she still reads.
+        member = shown is not None or await room_queries.is_member(unit.session, room_id, user.id)
+        if member:
             notify = await account_queries.notification_settings(unit.session, user.id)
             level, sound = notify or ("mentions", False)
             member_count = await room_queries.count_members(unit.session, room_id)
             joinable = await room_queries.list_joinable_rooms(unit.session, user.id)
             latest = await latest_message_id(unit.session)
-            page = await list_messages_json(unit, user, room_id, zone=services.site.zone)
+            page = await list_messages_json(
+                unit, user, room_id, zone=services.site.zone, member_checked=True
+            )
             me = await account_views.describe(unit, user, services.presence)
     if not member:
         return await _join_offer(request, identity, services, room_id)

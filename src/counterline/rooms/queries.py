@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import (
     Row,
+    Select,
     String,
     bindparam,
     delete,
@@ -101,24 +102,32 @@ _KIND_ORDER = {
 _KIND_TEXT = type_coerce(Room.kind, String).label("kind")
 _VISIBILITY_TEXT = type_coerce(Room.visibility, String).label("visibility")
 _RANK = {kind.value: rank for kind, rank in _KIND_ORDER.items()}
+
+
 # Plain rows, not ORM objects, and built once: a clerk may be in hundreds of rooms and
 # conversations, and her room list is asked for on every page load (bench.unread). Each row
 # also carries her read position: ``unread`` (rooms.last_seq - read_seq) and ``last_read_id``.
-_ROOMS_OF = (
-    select(
-        Room.id,
-        _KIND_TEXT,
-        Room.name,
-        _VISIBILITY_TEXT,
-        Room.branch_id,
-        Room.conversation_key,
-        (Room.last_seq - Membership.read_seq).label("unread"),
-        Membership.last_read_id,
-        Membership.muted,
+def _her_rooms(*columns: Any) -> Select[Any]:
+    """``columns`` of the rooms a user (``user_id``) is a member of and of her memberships.
+    Archived rooms leave her lists; their members still read them (rooms/{id})."""
+    return (
+        select(*columns)
+        .join(Membership, Membership.room_id == Room.id)
+        .where(Membership.user_id == bindparam("user_id"), Room.archived_at.is_(None))
     )
-    .join(Membership, Membership.room_id == Room.id)
-    # Archived rooms leave the list; their members still read them (rooms/{id}).
-    .where(Membership.user_id == bindparam("user_id"), Room.archived_at.is_(None))
+
+
+_UNREAD = (Room.last_seq - Membership.read_seq).label("unread")
+_ROOMS_OF = _her_rooms(
+    Room.id,
+    _KIND_TEXT,
+    Room.name,
+    _VISIBILITY_TEXT,
+    Room.branch_id,
+    Room.conversation_key,
+    _UNREAD,
+    Membership.last_read_id,
+    Membership.muted,
 )
 
 
@@ -145,16 +154,8 @@ def room_order(room_id: int, kind: str, name: str) -> tuple[int, str, int]:
 
 # A room list's rows (rooms/cards.py): only numbers, each room's revision beside the
 # viewer's read position; what the rooms show is read again only when their revision moves.
-_ROOM_READINGS = (
-    select(
-        Room.id,
-        Room.revision,
-        (Room.last_seq - Membership.read_seq).label("unread"),
-        Membership.last_read_id,
-        Membership.muted,
-    )
-    .join(Membership, Membership.room_id == Room.id)
-    .where(Membership.user_id == bindparam("user_id"), Room.archived_at.is_(None))
+_ROOM_READINGS = _her_rooms(
+    Room.id, Room.revision, _UNREAD, Membership.last_read_id, Membership.muted
 )
 
 

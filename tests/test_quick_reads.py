@@ -19,6 +19,7 @@ from sqlalchemy import Select, bindparam, func, select, text
 
 from counterline.accounts.actions import get_user_named
 from counterline.accounts.models import Role, User
+from counterline.inbox.schemas import InboxPage
 from counterline.messages.actions import post_message
 from counterline.messages.models import Message
 from counterline.services import Services
@@ -179,6 +180,70 @@ async def test_the_room_page_from_the_quick_path_is_the_routes_own(
     # Malformed ids, a room not hers and nobody logged in: the route's.
     assert counts[("room_page", "false")] == 4
     assert ("room_page", "true") not in await answered_quickly(servers[1])
+
+
+async def test_the_inbox_from_the_quick_path_is_the_routes_own(
+    servers, sign_in, cast: Cast
+) -> None:
+    wang = await pair(sign_in, servers, "wangfang")
+    lina = await pair(sign_in, servers, "lina")
+    zhao = await pair(sign_in, servers, "zhaomin")
+    conversation = await wang[0].http.post(
+        "/api/v1/conversations",
+        json={"members": ["lina"]},
+        headers={"X-CSRF-Token": wang[0].csrf_token},
+    )
+    dm = conversation.json()["id"]
+    ids = []
+    for number in range(3):
+        posted = await wang[0].post_message(dm, f"私信{number} B1E-0D7", str(uuid.uuid4()))
+        ids.append(posted.json()["id"])
+        posted = await wang[0].post_message(
+            cast.company_room_id, f"@李娜 @赵敏 第{number}条", str(uuid.uuid4())
+        )
+        ids.append(posted.json()["id"])
+    assert (
+        await lina[0].http.post(
+            f"/api/v1/rooms/{dm}/read",
+            json={"up_to": ids[2]},
+            headers={"X-CSRF-Token": lina[0].csrf_token},
+        )
+    ).status_code == 200
+    queries = ("", "?unread=true", "?unread=false&limit=2", f"?before={ids[4]}", "?before=0")
+    for viewer in (lina, zhao):  # a clerk, and a manager who sees client IPs
+        for query in queries:
+            assert (await both(viewer, "/api/v1/inbox" + query)).status_code == 200
+        etag = (await both(viewer, "/api/v1/inbox")).headers["etag"]
+        assert (await both(viewer, "/api/v1/inbox", **{"If-None-Match": etag})).status_code == 304
+        assert (await both(viewer, "/api/v1/inbox/count")).status_code == 200
+    for viewer in (lina, zhao):  # rows straight to JSON: exactly the model's JSON
+        answer = (await both(viewer, "/api/v1/inbox")).content
+        assert InboxPage.model_validate_json(answer).model_dump_json().encode() == answer
+    page = (await both(lina, "/api/v1/inbox")).json()
+    assert [item["message"]["id"] for item in page["items"]] == ids[::-1]
+    # She read the conversation up to its second message, the company room not at all.
+    assert [item["unread"] for item in page["items"]] == [True] * 3 + [False, True, False]
+    assert page["items"][1]["room"] == {"id": dm, "name": "王芳", "kind": "conversation"}
+    assert page["items"][0]["room"]["id"] == cast.company_room_id
+    assert (await both(lina, "/api/v1/inbox/count")).json() == {"unread": 4}
+    assert page["items"][0]["message"]["client_ip"] is None
+    assert (await both(zhao, "/api/v1/inbox")).json()["items"][0]["message"]["client_ip"]
+    refused = {
+        "?unread=1": 200,
+        "?unread=yes": 200,
+        "?limit=0": 422,
+        "?limit=101": 422,
+        "?before=abc": 422,
+        "?before=１": 422,
+        "?unread=true&unread=false": 200,
+    }
+    for query, status in refused.items():
+        assert (await both(lina, "/api/v1/inbox" + query)).status_code == status, query
+    counts = await answered_quickly(servers[0])
+    assert counts[("inbox", "true")] == 2 * 7 + 4
+    assert counts[("inbox", "false")] == len(refused)
+    assert counts[("inbox_count", "true")] == 3
+    assert ("inbox", "true") not in await answered_quickly(servers[1])
 
 
 async def both_pages(clients: tuple[Client, Client], path: str) -> httpx.Response:

@@ -41,8 +41,8 @@ from counterline.hooks.routes import HOOKS_PATH
 from counterline.hooks.routes import incoming as incoming_hooks
 from counterline.hooks.routes import router as hooks_router
 from counterline.i18n import current_language, gettext
+from counterline.inbox import routes as inbox_routes
 from counterline.inbox.pages import router as inbox_pages
-from counterline.inbox.routes import router as inbox_router
 from counterline.limits import TOO_LARGE, BodyLimit, RequestLimits
 from counterline.messages import routes as messages_routes
 from counterline.messages.reading_routes import router as reading_router
@@ -115,7 +115,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     api.include_router(uploads_router)
     api.include_router(downloads_router)
     api.include_router(reading_router)
-    api.include_router(inbox_router)
+    api.include_router(inbox_routes.router)
     api.include_router(exports_router)
     api.include_router(search_router)
     api.include_router(admin_router)
@@ -160,6 +160,10 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
                 ),
                 QuickRoute("room_list", f"{API_PREFIX}/rooms", rooms_routes.quick_room_list),
                 QuickRoute("room_page", "/rooms/([^/]+)", quick_room_page),
+                QuickRoute("inbox", f"{API_PREFIX}/inbox", inbox_routes.quick_inbox),
+                QuickRoute(
+                    "inbox_count", f"{API_PREFIX}/inbox/count", inbox_routes.quick_inbox_count
+                ),
             ],
             answered=services.metrics.quick_reads,
         )

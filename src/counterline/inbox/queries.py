@@ -90,7 +90,7 @@ async def inbox_page(
 async def unread_count(db: AsyncSession, user_id: int) -> int:
     """Unread items, at most COUNT_CAP: however many there are, a few index lookups."""
     connection = await db.connection()
-    return (await connection.execute(_UNREAD_COUNT, {"user_id": user_id})).scalar_one()
+    return int(await connection.scalar(_UNREAD_COUNT, {"user_id": user_id}))
 
 
 _MUTE = (

@@ -1,14 +1,14 @@
-"""History pages in MessageOut's JSON shape straight from the stored rows, without a model
-per message: a page of fifty is the most frequent read, and validating and serialising
-fifty models cost more than its query (bench.http_api). The answer is the one
-``MessagePage.model_dump_json()`` gives for the same rows, key for key
+"""Messages in MessageOut's JSON shape straight from the stored rows, without a model per
+message, for pages of history and of the inbox: a page of fifty is the most frequent read,
+and validating and serialising fifty models cost more than its query (bench.http_api). The
+answer is the one ``MessagePage.model_dump_json()`` gives for the same rows, key for key
 (tests/test_conditional_get.py holds the two side by side); what a viewer may not see is
 withheld by the same rule (``withheld_fields``). Timestamps stay ``datetime`` values:
 pydantic's encoder (``conditional_json``, ``encode_for_page``) writes them as the models do."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from counterline.messages.queries import StoredMessage
@@ -46,13 +46,20 @@ def _shaped(message: StoredMessage, withheld: frozenset[str]) -> dict[str, Any]:
     return shaped
 
 
+def shaper(*, staff: bool, viewer_id: int) -> Callable[[StoredMessage], dict[str, Any]]:
+    """A message in MessageOut's JSON shape as this viewer sees it (``withheld_fields``)."""
+    mine = withheld_fields(staff=staff, author=True)
+    theirs = withheld_fields(staff=staff, author=False)
+
+    def shaped(message: StoredMessage) -> dict[str, Any]:
+        return _shaped(message, mine if message.author_id == viewer_id else theirs)
+
+    return shaped
+
+
 def page_json(
     rows: Sequence[StoredMessage], *, more: bool, staff: bool, viewer_id: int
 ) -> dict[str, Any]:
     """A page of history in MessagePage's JSON shape."""
-    mine = withheld_fields(staff=staff, author=True)
-    theirs = withheld_fields(staff=staff, author=False)
-    return {
-        "messages": [_shaped(row, mine if row.author_id == viewer_id else theirs) for row in rows],
-        "has_more": more,
-    }
+    shaped = shaper(staff=staff, viewer_id=viewer_id)
+    return {"messages": [shaped(row) for row in rows], "has_more": more}

@@ -6,6 +6,12 @@ transaction has committed; afterwards every acknowledged post is checked in the 
 by id, body and room. Baseline, same run: the same posts stored one transaction each
 (groups of one, as before group commit).
 
+With readers (issue 11: marking read must not slow posting), a third run in which every
+clerk also watches her room, as the web client does: every READ_EVERY seconds (its
+debounce) she marks it read up to the newest message acknowledged there (the route's
+read marker, ``POST /api/v1/rooms/{id}/read`` without HTTP). Target: within
+10 % of the posts per second of the same run without readers.
+
     .venv/bin/python -m bench.ingest            # full: 1,000 clerks, 20 s each
     .venv/bin/python -m bench.ingest --short    # CI: 100 clerks, 1 s each
 """
@@ -31,12 +37,20 @@ from counterline.config import Settings
 from counterline.messages.writer import MAX_GROUP, PostWriter
 from counterline.services import Services
 
-KINDS = {"counterline": MAX_GROUP, "baseline": 1}  # largest group per commit
+KINDS = {"counterline": MAX_GROUP, "baseline": 1, "with readers": MAX_GROUP}  # largest group
 TARGET_PER_SECOND = 2_000
+READ_EVERY = 0.4  # static/js/unread.js: DEBOUNCE_MS
+READERS_WITHIN = 0.9  # of the posts per second without readers
 
 
 async def clerk(
-    writer: PostWriter, author: User, room_id: int, sequences: Any, until: float, done: list[Post]
+    writer: PostWriter,
+    author: User,
+    room_id: int,
+    sequences: Any,
+    until: float,
+    done: list[Post],
+    newest: dict[int, int],
 ) -> None:
     """Post, wait for the acknowledgement, post again, until the time is up: at least once,
     even when a loaded machine starts this clerk after the time is up."""
@@ -46,11 +60,29 @@ async def clerk(
         message, _ = await writer.post(author, room_id, body_of(seq), client_id(seq), "10.9.8.7")
         post.acked_at, post.status, post.message_id = time.perf_counter(), 201, message.id
         done.append(post)
+        newest[room_id] = max(newest.get(room_id, 0), message.id)
         if time.perf_counter() >= until:
             return
 
 
-async def ingest(database_url: str, clerks: Sequence[BenchUser], seconds: float, group: int) -> Any:
+async def reader(
+    services: Services, user: User, room_id: int, until: float, newest: dict[int, int]
+) -> int:
+    """Mark the room read up to its newest acknowledged message every READ_EVERY seconds,
+    when there is something new; how many times."""
+    marked = read_up_to = 0
+    while time.perf_counter() < until:
+        await asyncio.sleep(READ_EVERY)
+        up_to = newest.get(room_id, 0)
+        if up_to > read_up_to:
+            await services.read_marker.mark(user, room_id, up_to)
+            read_up_to, marked = up_to, marked + 1
+    return marked
+
+
+async def ingest(
+    database_url: str, clerks: Sequence[BenchUser], seconds: float, group: int, readers: bool
+) -> Any:
     services = Services.from_settings(Settings(database_url=database_url))
     await services.start()
     groups: list[int] = []
@@ -64,28 +96,41 @@ async def ingest(database_url: str, clerks: Sequence[BenchUser], seconds: float,
             users = {user.id: user for user in found}
         sequences = iter(range(1, 10**9))
         done: list[Post] = []
+        newest: dict[int, int] = {}
         cpu0, wall0 = time.process_time(), time.perf_counter()
         with MachineMeter() as machine:
             until = wall0 + seconds
+            reading = [
+                asyncio.create_task(reader(services, users[c.id], c.branch_room_id, until, newest))
+                for c in clerks
+                if readers
+            ]
             await asyncio.gather(
                 *(
-                    clerk(writer, users[c.id], c.branch_room_id, sequences, until, done)
+                    clerk(writer, users[c.id], c.branch_room_id, sequences, until, done, newest)
                     for c in clerks
                 )
             )
-        wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+            wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+            marks = sum(await asyncio.gather(*reading))
     finally:
         await writer.stop()
         await services.stop()
-    return done, groups, wall, cpu, machine.cores
+    return done, groups, wall, cpu, machine.cores, marks
 
 
 def measure(args: Any, kind: str) -> tuple[dict[str, Any], bool]:
     shape = Shape(args.branches, args.clerks)
     with prepared(args, f"ingest-{kind}", shape) as (_run_dir, provisioned):
         clerks = provisioned.manifest.users
-        done, groups, wall, cpu, machine_cores = asyncio.run(
-            ingest(provisioned.database_url, clerks, args.duration, KINDS[kind])
+        done, groups, wall, cpu, machine_cores, marks = asyncio.run(
+            ingest(
+                provisioned.database_url,
+                clerks,
+                args.duration,
+                KINDS[kind],
+                readers=kind == "with readers",
+            )
         )
         store = check_store(provisioned.database_url, done)
     rate = len(done) / wall
@@ -94,6 +139,7 @@ def measure(args: Any, kind: str) -> tuple[dict[str, Any], bool]:
         "rooms": len({c.branch_room_id for c in clerks}),
         "acknowledged": len(done),
         "per_second": round(rate),
+        "marked_read_per_second": round(marks / wall),
         "ack": latency_summary([p.acked_at - p.sent_at for p in done]),
         "commits": len(groups),
         "posts_per_commit": round(len(done) / max(1, len(groups)), 1),
@@ -118,7 +164,7 @@ def main() -> None:
     results: dict[str, Any] = {}
     rows: list[tuple[str, str]] = []
     clean = True
-    for kind in ("baseline", "counterline"):
+    for kind in ("baseline", "counterline", "with readers"):
         figures, ok = measure(args, kind)
         clean = clean and ok
         results[kind] = figures
@@ -128,7 +174,8 @@ def main() -> None:
             (
                 label,
                 f"{figures['per_second']:,} posts/s committed, {figures['clerks']} clerks "
-                f"in {figures['rooms']} rooms, {figures['acknowledged']:,} posts",
+                f"in {figures['rooms']} rooms, {figures['acknowledged']:,} posts; "
+                f"{figures['marked_read_per_second']:,} rooms marked read/s",
             ),
             (
                 f"{kind}: acknowledgement",
@@ -152,6 +199,15 @@ def main() -> None:
         (
             "ratio (group commit / a commit per post)",
             f"{ours / max(base, 1):.2f}x; target >= {TARGET_PER_SECOND:,} posts/s: {verdict}",
+        )
+    )
+    read = results["with readers"]["per_second"]
+    results["readers_met"] = read >= READERS_WITHIN * ours
+    rows.append(
+        (
+            "ratio (with readers / without)",
+            f"{read / max(ours, 1):.2f}x; target >= {READERS_WITHIN:g}x: "
+            f"{'met' if results['readers_met'] else 'MISSED'}",
         )
     )
     report(rows)

@@ -12,7 +12,9 @@ from sqlalchemy import select
 from counterline.accounts.models import User
 from counterline.errors import NotFound, UserError
 from counterline.messages.models import Message
+from counterline.messages.reading import NOT_IN_ROOM, ReadMark, ReadMarker, mark_read
 from counterline.messages.writer import PostWriter
+from counterline.rooms.actions import NOT_A_MEMBER
 from counterline.services import Services
 from tests.cast import CHENGBEI, Cast
 
@@ -123,3 +125,50 @@ async def test_a_retry_in_the_same_group_gets_the_stored_message(
     assert (created, created_again) == (True, False)
     assert again.id == first.id
     assert await stored(services) == [(first.id, "retry-001", "只存一次")]
+
+
+async def test_read_marks_waiting_together_are_each_answered_and_only_moves_are_announced(
+    groups_and_writer, services: Services, cast: Cast
+) -> None:
+    _, writer = groups_and_writer
+    wang, zhao, li = [await user(services, name) for name in ("wangfang", "zhaomin", "lina")]
+    company, chengbei = cast.company_room_id, cast.branch_room_ids[CHENGBEI]
+    posted = [
+        await writer.post(wang, company, f"第{n}条", f"mark-{n}", "10.0.0.1") for n in range(3)
+    ]
+    ids = [message.id for message, _ in posted]
+    in_chengbei, _ = await writer.post(wang, chengbei, "城北的", "mark-cb", "10.0.0.1")
+    marks = [
+        ReadMark(zhao.id, company, ids[1]),
+        ReadMark(li.id, chengbei, in_chengbei.id),  # not her branch room
+        ReadMark(li.id, company, in_chengbei.id),  # a message of another room
+        ReadMark(li.id, company, ids[2]),
+        ReadMark(zhao.id, company, ids[0]),  # older than her other mark: no move back
+        ReadMark(wang.id, company, ids[2]),  # her own message: she is there already
+        ReadMark(li.id, company, 10**12),  # no such message
+    ]
+    async with services.transaction() as unit:
+        answers = await mark_read(unit, marks)
+        announced = [(e.user_id, e.room_id, e.last_read_id, e.unread) for e in unit.events]
+    assert [str(a.message) if isinstance(a, UserError) else a.unread for a in answers] == [
+        1,
+        NOT_A_MEMBER,
+        NOT_IN_ROOM,
+        0,
+        1,
+        0,
+        NOT_IN_ROOM,
+    ]
+    assert answers[0].last_read_id == answers[4].last_read_id == ids[1]
+    assert sorted(announced) == sorted([(zhao.id, company, ids[1], 1), (li.id, company, ids[2], 0)])
+    # Through a read marker, concurrently: one group, each its own answer.
+    marker = ReadMarker(services.transaction, max_group=100)
+    marker.start()
+    answers = await asyncio.gather(
+        marker.mark(zhao, company, ids[2]),
+        marker.mark(li, chengbei, ids[0]),
+        return_exceptions=True,
+    )
+    await marker.stop()
+    assert answers[0].unread == 0
+    assert isinstance(answers[1], NotFound)

@@ -27,7 +27,8 @@ from counterline.messages.attachments import room_members_read, with_attachments
 from counterline.messages.events import MessagePosted
 from counterline.messages.posting import PostingOrder
 from counterline.messages.queries import list_after_anywhere
-from counterline.messages.writer import PostWriter
+from counterline.messages.reading import ReadMarker
+from counterline.messages.writer import MAX_GROUP, PostWriter
 from counterline.notices import documents as notice_documents
 from counterline.notices import tasks as notice_tasks
 from counterline.notices.actions import reads_attachment
@@ -71,6 +72,7 @@ class Services:
     broker: Broker = field(init=False)
     presence: PresenceTracker = field(init=False)
     writer: PostWriter = field(init=False)
+    read_marker: ReadMarker = field(init=False)
     posting_order: PostingOrder = field(init=False)
     recorder: PresenceRecorder = field(init=False)
     access: AccessFollower = field(init=False)
@@ -126,6 +128,7 @@ class Services:
             max_in_flight=self.settings.max_queued_writes,
             on_group=self.metrics.posts_per_commit.observe,
         )
+        self.read_marker = ReadMarker(self.transaction, max_group=MAX_GROUP)
         self.hook_rates = TokenBuckets(
             self.settings.hook_posts_per_second, self.settings.hook_burst
         )
@@ -168,6 +171,7 @@ class Services:
         await self.presence.registry.start()
         await self.broker.start()
         self.writer.start()
+        self.read_marker.start()
         await self.access.start_at_end()
         self._follower = asyncio.create_task(self.access.run())
         await self.jobs.schedule_recurring()
@@ -189,6 +193,7 @@ class Services:
 
     async def stop(self) -> None:
         await self.writer.stop()
+        await self.read_marker.stop()
         tasks = (self._job_runner, self._sweeper, self._checkpointer, self._follower)
         for task in (*tasks, self._site_follower, self._dictionary_follower):
             await stop_task(task)

@@ -13,11 +13,16 @@ so every tab of hers shows the count the server now holds.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+
 from sqlalchemy import bindparam, func, select, update
 
 from counterline.accounts.models import User
 from counterline.db import Unit
-from counterline.errors import NotFound
+from counterline.errors import NotFound, UserError
+from counterline.group_commit import GroupCommit
 from counterline.i18n import N_
 from counterline.messages import queries as message_queries
 from counterline.messages.models import Message
@@ -30,7 +35,9 @@ from counterline.rooms.schemas import ReadPositionOut, UnreadSummary
 NOT_IN_ROOM = N_("That message is not in this room.")
 
 # Statements built once, run as Core (docs/architecture.md, Hot paths).
-_ROOM_AND_SEQ = select(Message.room_id, Message.seq).where(Message.id == bindparam("message_id"))
+_ROOM_AND_SEQ = select(Message.id, Message.room_id, Message.seq).where(
+    Message.id.in_(bindparam("ids", expanding=True))
+)
 _room_last_seq = (
     select(Room.last_seq).where(Room.id == Membership.room_id).correlate(Membership)
 ).scalar_subquery()
@@ -54,25 +61,90 @@ _READ_ALL = (
 )
 
 
-async def mark_read(unit: Unit, user: User, room_id: int, up_to: int) -> ReadPositionOut:
-    """Everything in the room up to message ``up_to`` is read. Never moves backwards (an
-    older ``up_to`` leaves the position as it is). 404 if the user is not a member of
-    the room (conversations included), or ``up_to`` is not a message of this room."""
-    session = unit.session
-    if await room_queries.read_position(session, room_id, user.id) is None:
-        raise NotFound(NOT_A_MEMBER)
-    connection = await session.connection()
-    found = (await connection.execute(_ROOM_AND_SEQ, {"message_id": up_to})).first()
-    if found is None or found.room_id != room_id:
-        raise NotFound(NOT_IN_ROOM)
-    moved = {"b_room_id": room_id, "b_user_id": user.id, "b_seq": found.seq, "b_id": up_to}
-    changed = await message_queries.read_own(session, [moved])
-    position = await room_queries.read_position(session, room_id, user.id)
-    assert position is not None
-    unread, last_read_id = position
-    if changed:
-        unit.emit(RoomRead(user.id, room_id, last_read_id, unread))
-    return ReadPositionOut(room_id=room_id, last_read_id=last_read_id, unread=unread)
+@dataclass(frozen=True, slots=True)
+class ReadMark:
+    """``user_id`` has read ``room_id`` up to message ``up_to``."""
+
+    user_id: int
+    room_id: int
+    up_to: int
+
+
+async def mark_read(unit: Unit, marks: Sequence[ReadMark]) -> list[ReadPositionOut | UserError]:
+    """Each room read up to its message: a read position never moves backwards (an older
+    ``up_to`` leaves it as it is). A mark is answered 404 if its user is not a member of
+    the room (conversations included), or ``up_to`` is not a message of this room; it then
+    writes nothing. Three statements and one update for any number of marks, so marks in
+    a group (``ReadMarker``) cost little beside posting."""
+    if not marks:
+        return []
+    connection = await unit.session.connection()
+    ids = sorted({mark.up_to for mark in marks})
+    found = {row.id: row for row in await connection.execute(_ROOM_AND_SEQ, {"ids": ids})}
+    pairs = sorted({(mark.room_id, mark.user_id) for mark in marks})
+    before = await room_queries.read_positions_at(unit.session, pairs)
+    moves = [
+        {
+            "b_room_id": mark.room_id,
+            "b_user_id": mark.user_id,
+            "b_seq": message.seq,
+            "b_id": mark.up_to,
+        }
+        for mark in marks
+        if (message := found.get(mark.up_to)) is not None
+        and message.room_id == mark.room_id
+        and (mark.room_id, mark.user_id) in before
+    ]
+    # In room order: the lock order posting shares (message_queries.read_own).
+    moves.sort(key=lambda move: (move["b_room_id"], move["b_user_id"]))
+    await message_queries.read_own(unit.session, moves)
+    after = await room_queries.read_positions_at(unit.session, pairs) if moves else before
+    answers: list[ReadPositionOut | UserError] = []
+    for mark in marks:
+        key = (mark.room_id, mark.user_id)
+        message = found.get(mark.up_to)
+        if key not in after:
+            answers.append(NotFound(NOT_A_MEMBER))
+        elif message is None or message.room_id != mark.room_id:
+            answers.append(NotFound(NOT_IN_ROOM))
+        else:
+            unread, last_read_id = after[key]
+            answers.append(
+                ReadPositionOut(room_id=mark.room_id, last_read_id=last_read_id, unread=unread)
+            )
+    for (room_id, user_id), position in after.items():
+        if position != before[room_id, user_id]:
+            unread, last_read_id = position
+            unit.emit(RoomRead(user_id, room_id, last_read_id, unread))
+    return answers
+
+
+class ReadMarker:
+    """Read marks in groups (``group_commit``): every mark waiting is stored in one write
+    transaction, so a room full of readers marking read doesn't hold posting up
+    (bench.ingest's run with readers)."""
+
+    def __init__(
+        self, transaction: Callable[[], AbstractAsyncContextManager[Unit]], *, max_group: int
+    ) -> None:
+        self._transaction = transaction
+        self._groups: GroupCommit[ReadMark, ReadPositionOut] = GroupCommit(
+            self._store, max_group=max_group
+        )
+
+    def start(self) -> None:
+        self._groups.start()
+
+    async def stop(self) -> None:
+        await self._groups.stop()
+
+    async def mark(self, user: User, room_id: int, up_to: int) -> ReadPositionOut:
+        """``mark_read`` for one mark, once its group has committed."""
+        return await self._groups.submit(ReadMark(user.id, room_id, up_to))
+
+    async def _store(self, marks: list[ReadMark]) -> list[ReadPositionOut | UserError]:
+        async with self._transaction() as unit:
+            return await mark_read(unit, marks)
 
 
 async def mark_all_read(unit: Unit, user: User) -> UnreadSummary:

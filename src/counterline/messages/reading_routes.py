@@ -40,8 +40,7 @@ async def mark_read(
     moves back: an older `up_to` changes nothing and answers the position as it is. 404
     if you are not a member, or `up_to` is not a message of this room. Every tab of yours
     hears `room.read` when the position moves."""
-    async with services.transaction() as unit:
-        position = await reading.mark_read(unit, identity.user, room_id, read.up_to)
+    position = await services.read_marker.mark(identity.user, room_id, read.up_to)
     return json_of(position)
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    tuple_,
     type_coerce,
 )
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -184,16 +185,13 @@ async def list_room_cards(db: AsyncSession, room_ids: Collection[int]) -> list[R
 
 
 # Read positions (rooms.reading): unread = rooms.last_seq - read_seq, no message counted.
-_READ_POSITIONS = (
-    select(
-        Membership.room_id,
-        (Room.last_seq - Membership.read_seq).label("unread"),
-        Membership.last_read_id,
-    )
-    .join(Room, Room.id == Membership.room_id)
-    .where(Membership.user_id == bindparam("user_id"))
-)
-_READ_POSITION = _READ_POSITIONS.where(Membership.room_id == bindparam("room_id"))
+_READ_POSITIONS_OF_ALL = select(
+    Membership.room_id,
+    (Room.last_seq - Membership.read_seq).label("unread"),
+    Membership.last_read_id,
+    Membership.user_id,
+).join(Room, Room.id == Membership.room_id)
+_READ_POSITIONS = _READ_POSITIONS_OF_ALL.where(Membership.user_id == bindparam("user_id"))
 
 
 async def read_positions_of(db: AsyncSession, user_id: int) -> dict[int, tuple[int, int]]:
@@ -201,15 +199,22 @@ async def read_positions_of(db: AsyncSession, user_id: int) -> dict[int, tuple[i
     indexed query, whatever the number of messages."""
     connection = await db.connection()
     result = await connection.execute(_READ_POSITIONS, {"user_id": user_id})
-    return {room_id: (unread, last_read_id) for room_id, unread, last_read_id in result}
+    return {row.room_id: (row.unread, row.last_read_id) for row in result}
 
 
-async def read_position(db: AsyncSession, room_id: int, user_id: int) -> tuple[int, int] | None:
-    """(unread, last read id) in one room; None if the user is not a member."""
+_READ_POSITIONS_AT = _READ_POSITIONS_OF_ALL.where(
+    tuple_(Membership.room_id, Membership.user_id).in_(bindparam("pairs", expanding=True))
+)
+
+
+async def read_positions_at(
+    db: AsyncSession, pairs: Sequence[tuple[int, int]]
+) -> dict[tuple[int, int], tuple[int, int]]:
+    """(unread, last read id) by (room id, user id), of those ``pairs`` that are
+    memberships: one indexed lookup each."""
     connection = await db.connection()
-    parameters = {"user_id": user_id, "room_id": room_id}
-    row = (await connection.execute(_READ_POSITION, parameters)).first()
-    return None if row is None else (row.unread, row.last_read_id)
+    result = await connection.execute(_READ_POSITIONS_AT, {"pairs": list(pairs)})
+    return {(row.room_id, row.user_id): (row.unread, row.last_read_id) for row in result}
 
 
 # Asked with every room list and room page: built once, run as Core, plain rows.

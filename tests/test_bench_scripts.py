@@ -358,7 +358,7 @@ def test_history_short_run_pages_fifty_messages_on_both_databases(runs) -> None:
 def test_ingest_short_run_commits_in_groups_and_stores_every_acknowledged_post(runs) -> None:
     run = finished(runs, "ingest")
     result = run.result("ingest")
-    for kind in ("counterline", "baseline"):
+    for kind in ("counterline", "baseline", "with readers"):
         figures = result[kind]
         acknowledged = figures["acknowledged"]
         assert acknowledged == figures["ack"]["count"] > 0
@@ -371,6 +371,9 @@ def test_ingest_short_run_commits_in_groups_and_stores_every_acknowledged_post(r
         assert run.printed(f"{kind}: store check") == store
     assert result["baseline"]["commits"] == result["baseline"]["acknowledged"]
     assert result["counterline"]["commits"] < result["counterline"]["acknowledged"]
+    assert result["with readers"]["marked_read_per_second"] > 0
+    assert result["counterline"]["marked_read_per_second"] == 0
+    assert run.printed("ratio (readers marking every 2 s / none)").endswith(("met", "MISSED"))
 
 
 def test_unread_short_run_lists_two_hundred_rooms_with_their_counts(runs) -> None:

@@ -6,6 +6,7 @@ the "new messages" divider follow the server's read positions live."""
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from playwright.sync_api import expect
@@ -210,6 +211,30 @@ def test_badges_and_title_count_live_and_the_divider_marks_the_first_unread(
     )
     assert wang.horizontal_overflow() <= 0
     wang.screenshot("inbox-phone.png")
+
+
+def test_a_room_that_never_pauses_still_gets_her_read_position_every_few_seconds(
+    open_tab, api_user, cast: Cast
+) -> None:
+    wang: Tab = open_tab()
+    wang.enter("wangfang")
+    branch = cast.branch_room_ids[CHENGBEI]
+    wang.goto(f"/rooms/{branch}")
+    wang.wait_until_connected()
+    manager, herself = api_user("zhaomin"), api_user("wangfang")
+
+    def her_position() -> int:
+        rooms = herself.http.get("/api/v1/rooms").json()["rooms"]
+        return next(room["last_read_id"] for room in rooms if room["id"] == branch)
+
+    posted, seen_while_posting = [], 0
+    for number in range(16):  # one every 0.25 s: never the 0.4 s pause the debounce waits for
+        posted.append(manager.post(branch, f"第{number}条，连续发送。")["id"])
+        time.sleep(0.25)
+        seen_while_posting = her_position()
+    # The first mark after opening goes at once; a debounce alone would send no other
+    # until the room paused. At most every 2 s, one goes all the same.
+    assert seen_while_posting >= posted[4], (seen_while_posting, posted)
 
 
 RECORD_NOTIFICATIONS = """

@@ -74,48 +74,50 @@ async def mark_read(unit: Unit, marks: Sequence[ReadMark]) -> list[ReadPositionO
     """Each room read up to its message: a read position never moves backwards (an older
     ``up_to`` leaves it as it is). A mark is answered 404 if its user is not a member of
     the room (conversations included), or ``up_to`` is not a message of this room; it then
-    writes nothing. Three statements and one update for any number of marks, so marks in
-    a group (``ReadMarker``) cost little beside posting."""
+    writes nothing. Two queries and one update for any number of marks, so marks in a
+    group (``ReadMarker``) cost little beside posting."""
     if not marks:
         return []
     connection = await unit.session.connection()
     ids = sorted({mark.up_to for mark in marks})
     found = {row.id: row for row in await connection.execute(_ROOM_AND_SEQ, {"ids": ids})}
-    pairs = sorted({(mark.room_id, mark.user_id) for mark in marks})
-    before = await room_queries.read_positions_at(unit.session, pairs)
-    moves = [
-        {
-            "b_room_id": mark.room_id,
-            "b_user_id": mark.user_id,
-            "b_seq": message.seq,
-            "b_id": mark.up_to,
-        }
-        for mark in marks
-        if (message := found.get(mark.up_to)) is not None
-        and message.room_id == mark.room_id
-        and (mark.room_id, mark.user_id) in before
-    ]
-    # In room order: the lock order posting shares (message_queries.read_own).
-    moves.sort(key=lambda move: (move["b_room_id"], move["b_user_id"]))
+    pairs = {(mark.room_id, mark.user_id) for mark in marks}
+    before = await room_queries.lock_read_positions(unit.session, pairs)
+    # Locked: the update moves each position exactly as followed here, mark by mark in
+    # room order (the lock order posting shares, message_queries.read_own).
+    positions = dict(before)
+    moves = []
+    for mark in sorted(marks, key=lambda mark: (mark.room_id, mark.user_id)):
+        key = (mark.room_id, mark.user_id)
+        message = found.get(mark.up_to)
+        if key not in positions or message is None or message.room_id != mark.room_id:
+            continue
+        read_seq, last_seq, _ = positions[key]
+        if message.seq > read_seq:
+            positions[key] = (message.seq, last_seq, mark.up_to)
+            moves.append(
+                {"b_room_id": mark.room_id, "b_user_id": mark.user_id, "b_seq": message.seq}
+                | {"b_id": mark.up_to}
+            )
     await message_queries.read_own(unit.session, moves)
-    after = await room_queries.read_positions_at(unit.session, pairs) if moves else before
     answers: list[ReadPositionOut | UserError] = []
     for mark in marks:
         key = (mark.room_id, mark.user_id)
         message = found.get(mark.up_to)
-        if key not in after:
+        if key not in positions:
             answers.append(NotFound(NOT_A_MEMBER))
         elif message is None or message.room_id != mark.room_id:
             answers.append(NotFound(NOT_IN_ROOM))
         else:
-            unread, last_read_id = after[key]
+            read_seq, last_seq, last_read_id = positions[key]
             answers.append(
-                ReadPositionOut(room_id=mark.room_id, last_read_id=last_read_id, unread=unread)
+                ReadPositionOut(
+                    room_id=mark.room_id, last_read_id=last_read_id, unread=last_seq - read_seq
+                )
             )
-    for (room_id, user_id), position in after.items():
-        if position != before[room_id, user_id]:
-            unread, last_read_id = position
-            unit.emit(RoomRead(user_id, room_id, last_read_id, unread))
+    for (room_id, user_id), (read_seq, last_seq, last_read_id) in positions.items():
+        if (read_seq, last_seq, last_read_id) != before[room_id, user_id]:
+            unit.emit(RoomRead(user_id, room_id, last_read_id, last_seq - read_seq))
     return answers
 
 

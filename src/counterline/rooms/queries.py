@@ -15,7 +15,6 @@ from sqlalchemy import (
     func,
     or_,
     select,
-    tuple_,
     type_coerce,
 )
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -185,13 +184,15 @@ async def list_room_cards(db: AsyncSession, room_ids: Collection[int]) -> list[R
 
 
 # Read positions (rooms.reading): unread = rooms.last_seq - read_seq, no message counted.
-_READ_POSITIONS_OF_ALL = select(
-    Membership.room_id,
-    (Room.last_seq - Membership.read_seq).label("unread"),
-    Membership.last_read_id,
-    Membership.user_id,
-).join(Room, Room.id == Membership.room_id)
-_READ_POSITIONS = _READ_POSITIONS_OF_ALL.where(Membership.user_id == bindparam("user_id"))
+_READ_POSITIONS = (
+    select(
+        Membership.room_id,
+        (Room.last_seq - Membership.read_seq).label("unread"),
+        Membership.last_read_id,
+    )
+    .join(Room, Room.id == Membership.room_id)
+    .where(Membership.user_id == bindparam("user_id"))
+)
 
 
 async def read_positions_of(db: AsyncSession, user_id: int) -> dict[int, tuple[int, int]]:
@@ -199,22 +200,41 @@ async def read_positions_of(db: AsyncSession, user_id: int) -> dict[int, tuple[i
     indexed query, whatever the number of messages."""
     connection = await db.connection()
     result = await connection.execute(_READ_POSITIONS, {"user_id": user_id})
-    return {row.room_id: (row.unread, row.last_read_id) for row in result}
+    return {room_id: (unread, last_read_id) for room_id, unread, last_read_id in result}
 
 
-_READ_POSITIONS_AT = _READ_POSITIONS_OF_ALL.where(
-    tuple_(Membership.room_id, Membership.user_id).in_(bindparam("pairs", expanding=True))
+# A group of read marks (messages.reading.mark_read): the positions it may move, locked on
+# PostgreSQL (only the memberships, in the update's order) until the group commits. By
+# user: SQLite scans the whole table for a (room_id, user_id) IN list, never for this.
+_READ_SEQS = (
+    select(
+        Membership.room_id,
+        Membership.user_id,
+        Membership.read_seq,
+        Room.last_seq,
+        Membership.last_read_id,
+    )
+    .join(Room, Room.id == Membership.room_id)
+    .where(Membership.user_id.in_(bindparam("user_ids", expanding=True)))
+    .order_by(Membership.room_id, Membership.user_id)
+    .with_for_update(of=Membership)
 )
 
 
-async def read_positions_at(
-    db: AsyncSession, pairs: Sequence[tuple[int, int]]
-) -> dict[tuple[int, int], tuple[int, int]]:
-    """(unread, last read id) by (room id, user id), of those ``pairs`` that are
-    memberships: one indexed lookup each."""
+async def lock_read_positions(
+    db: AsyncSession, pairs: Collection[tuple[int, int]]
+) -> dict[tuple[int, int], tuple[int, int, int]]:
+    """(read seq, the room's last seq, last read id) by (room id, user id), of those
+    ``pairs`` that are memberships; nobody else moves them until this transaction ends
+    (SQLite's write transaction holds the database, PostgreSQL locks the users' rows)."""
     connection = await db.connection()
-    result = await connection.execute(_READ_POSITIONS_AT, {"pairs": list(pairs)})
-    return {(row.room_id, row.user_id): (row.unread, row.last_read_id) for row in result}
+    user_ids = sorted({user_id for _, user_id in pairs})
+    result = await connection.execute(_READ_SEQS, {"user_ids": user_ids})
+    return {
+        (room_id, user_id): (read_seq, last_seq, last_read_id)
+        for room_id, user_id, read_seq, last_seq, last_read_id in result
+        if (room_id, user_id) in pairs
+    }
 
 
 # Asked with every room list and room page: built once, run as Core, plain rows.

@@ -6,13 +6,15 @@
 // "message.posted" announces new messages in all her rooms.
 //
 // A message counts as seen when its row is in the viewport while the tab is visible
-// (IntersectionObserver, document.visibilityState); the newest seen id is sent, debounced.
+// (IntersectionObserver, document.visibilityState); the newest seen id is sent, debounced
+// (and in a room that never pauses, at least every MAX_WAIT_MS).
 // Badges show the counts ([data-unread-total] their sum) and the tab title starts with it.
 // Opening a room with unread messages shows a divider above the first one. Nothing is asked
 // while the tab is offline or logged out (see reachable()).
 
 const CAP = 100;
 const DEBOUNCE_MS = 400;
+const MAX_WAIT_MS = 2000;
 
 /** Whether asking the server now makes sense: not offline, not between sockets, not logged out
  * (read marks wait for the connection to come back; refresh() sends them). */
@@ -32,6 +34,7 @@ export class UnreadBadges {
     this.baseTitle = document.title;
     this.visibleRows = new Set();
     this.timer = null;
+    this.waitingSince = 0;
     for (const badge of document.querySelectorAll("[data-unread]")) {
       this.counts.set(Number(badge.dataset.unread), Number(badge.dataset.unreadCount) || 0);
     }
@@ -100,8 +103,10 @@ export class UnreadBadges {
       this.flush();
       return;
     }
+    if (this.timer === null) this.waitingSince = Date.now();
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.flush(), DEBOUNCE_MS);
+    const left = this.waitingSince + MAX_WAIT_MS - Date.now();
+    this.timer = setTimeout(() => this.flush(), Math.max(0, Math.min(DEBOUNCE_MS, left)));
   }
 
   async flush(leaving = false) {

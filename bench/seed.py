@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import fcntl
 import hashlib
 import os
 import random
@@ -26,7 +28,7 @@ import secrets
 import shutil
 import sqlite3
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
@@ -257,6 +259,17 @@ class Provisioned:
             )
 
 
+@contextlib.contextmanager
+def _held(lock_path: Path) -> Iterator[None]:
+    """An exclusive lock on ``lock_path`` across processes, for the block."""
+    with lock_path.open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def provision(
     shape: Shape,
     run_dir: Path,
@@ -272,16 +285,20 @@ def provision(
         return _provision_postgres(shape, key, database_url, cache_dir, log)
     template = cache_dir / f"{key}.db"
     manifest_path = cache_dir / f"{key}.json"
-    if not (template.exists() and manifest_path.exists()):
-        started = time.monotonic()
-        log(f"seeding template {template.name} (once; cached in {cache_dir}) ...")
-        building = cache_dir / f"{key}.{os.getpid()}.building.db"
-        manifest = asyncio.run(build(f"sqlite+aiosqlite:///{building}", shape))
-        with sqlite3.connect(building) as connection:
-            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        manifest_path.write_text(manifest.to_json())
-        building.replace(template)
-        log(f"seeded in {time.monotonic() - started:.1f} s")
+    # One builder at a time: two benches seeding the same shape at once (CI runs the short
+    # modes side by side) could leave one's manifest beside the other's database, every
+    # token in it unknown to the server.
+    with _held(cache_dir / f"{key}.lock"):
+        if not (template.exists() and manifest_path.exists()):
+            started = time.monotonic()
+            log(f"seeding template {template.name} (once; cached in {cache_dir}) ...")
+            building = cache_dir / f"{key}.{os.getpid()}.building.db"
+            manifest = asyncio.run(build(f"sqlite+aiosqlite:///{building}", shape))
+            with sqlite3.connect(building) as connection:
+                connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            manifest_path.write_text(manifest.to_json())
+            building.replace(template)
+            log(f"seeded in {time.monotonic() - started:.1f} s")
     run_dir.mkdir(parents=True, exist_ok=True)
     target = run_dir / "counterline.db"
     shutil.copyfile(template, target)

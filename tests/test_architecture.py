@@ -27,6 +27,7 @@ PLUMBING = {
     "days",
     "db",
     "errors",
+    "group_commit",
     "i18n",
     "ids",
     "jobs",

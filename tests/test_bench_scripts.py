@@ -371,9 +371,9 @@ def test_ingest_short_run_commits_in_groups_and_stores_every_acknowledged_post(r
         assert run.printed(f"{kind}: store check") == store
     assert result["baseline"]["commits"] == result["baseline"]["acknowledged"]
     assert result["counterline"]["commits"] < result["counterline"]["acknowledged"]
-    assert result["with readers"]["marked_read_per_second"] > 0
-    assert result["counterline"]["marked_read_per_second"] == 0
-    assert run.printed("ratio (readers marking every 2 s / none)").endswith(("met", "MISSED"))
+    assert result["with readers"]["marked_read"] > 0
+    assert result["counterline"]["marked_read"] == 0
+    assert run.printed("ratio (readers marking every 0.2 s / none)").endswith(("met", "MISSED"))
 
 
 def test_unread_short_run_lists_two_hundred_rooms_with_their_counts(runs) -> None:

@@ -26,6 +26,7 @@ from counterline.services import Services
 from tests.cast import CHENGBEI, HEAD_OFFICE, HUAQIAO, Cast
 from tests.support.clients import Client
 from tests.support.live import LiveServer
+from tests.test_inbox import start_conversation
 
 
 @pytest.fixture
@@ -137,12 +138,7 @@ async def test_the_room_list_from_the_quick_path_is_the_routes_own(
     chen = await pair(sign_in, servers, "chengang")
     lina = await pair(sign_in, servers, "lina")
     await lina[0].post_message(cast.company_room_id, "未读的一条", str(uuid.uuid4()))
-    conversation = await wang[0].http.post(
-        "/api/v1/conversations",
-        json={"members": ["lina"]},
-        headers={"X-CSRF-Token": wang[0].csrf_token},
-    )
-    assert conversation.status_code in (200, 201), conversation.text
+    await start_conversation(wang[0], "lina")
     for viewer in (wang, chen, lina):
         listing = await both(viewer, "/api/v1/rooms")
         assert listing.status_code == 200
@@ -188,12 +184,7 @@ async def test_the_inbox_from_the_quick_path_is_the_routes_own(
     wang = await pair(sign_in, servers, "wangfang")
     lina = await pair(sign_in, servers, "lina")
     zhao = await pair(sign_in, servers, "zhaomin")
-    conversation = await wang[0].http.post(
-        "/api/v1/conversations",
-        json={"members": ["lina"]},
-        headers={"X-CSRF-Token": wang[0].csrf_token},
-    )
-    dm = conversation.json()["id"]
+    dm = await start_conversation(wang[0], "lina")
     ids = []
     for number in range(3):
         posted = await wang[0].post_message(dm, f"私信{number} B1E-0D7", str(uuid.uuid4()))

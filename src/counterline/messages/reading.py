@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import bindparam, func, select, update
 
@@ -88,37 +89,44 @@ async def mark_read(unit: Unit, marks: Sequence[ReadMark]) -> list[ReadPositionO
     positions = dict(before)
     moves = []
     for mark in sorted(marks, key=lambda mark: (mark.room_id, mark.user_id)):
-        key = (mark.room_id, mark.user_id)
-        message = found.get(mark.up_to)
-        if key not in positions or message is None or message.room_id != mark.room_id:
+        if _refusal(mark, found, positions) is not None:
             continue
+        key, seq = (mark.room_id, mark.user_id), found[mark.up_to].seq
         read_seq, last_seq, _ = positions[key]
-        if message.seq > read_seq:
-            positions[key] = (message.seq, last_seq, mark.up_to)
+        if seq > read_seq:
+            positions[key] = (seq, last_seq, mark.up_to)
             moves.append(
-                {"b_room_id": mark.room_id, "b_user_id": mark.user_id, "b_seq": message.seq}
-                | {"b_id": mark.up_to}
+                {"b_room_id": key[0], "b_user_id": key[1], "b_seq": seq, "b_id": mark.up_to}
             )
     await message_queries.read_own(unit.session, moves)
     answers: list[ReadPositionOut | UserError] = []
     for mark in marks:
-        key = (mark.room_id, mark.user_id)
-        message = found.get(mark.up_to)
-        if key not in positions:
-            answers.append(NotFound(NOT_A_MEMBER))
-        elif message is None or message.room_id != mark.room_id:
-            answers.append(NotFound(NOT_IN_ROOM))
-        else:
-            read_seq, last_seq, last_read_id = positions[key]
-            answers.append(
-                ReadPositionOut(
-                    room_id=mark.room_id, last_read_id=last_read_id, unread=last_seq - read_seq
-                )
+        refusal = _refusal(mark, found, positions)
+        if refusal is not None:
+            answers.append(refusal)
+            continue
+        read_seq, last_seq, last_read_id = positions[mark.room_id, mark.user_id]
+        answers.append(
+            ReadPositionOut(
+                room_id=mark.room_id, last_read_id=last_read_id, unread=last_seq - read_seq
             )
+        )
     for (room_id, user_id), (read_seq, last_seq, last_read_id) in positions.items():
         if (read_seq, last_seq, last_read_id) != before[room_id, user_id]:
             unit.emit(RoomRead(user_id, room_id, last_read_id, last_seq - read_seq))
     return answers
+
+
+def _refusal(
+    mark: ReadMark, found: dict[int, Any], positions: dict[tuple[int, int], Any]
+) -> NotFound | None:
+    """Why the mark is refused (its user is not a member, its message not of the room)."""
+    if (mark.room_id, mark.user_id) not in positions:
+        return NotFound(NOT_A_MEMBER)
+    message = found.get(mark.up_to)
+    if message is None or message.room_id != mark.room_id:
+        return NotFound(NOT_IN_ROOM)
+    return None
 
 
 class ReadMarker:

@@ -82,11 +82,13 @@ def sessions(args: argparse.Namespace) -> list[tuple[str, argparse.Namespace]]:
     return chosen
 
 
-def crossing_cost_rows(results: dict[str, Any]) -> list[tuple[str, str]]:
+def crossing_cost_rows(
+    results: dict[str, Any], phases: Sequence[Phase]
+) -> list[tuple[str, str]]:
     """Latency to listeners on the other node, against the same posts with one node alone:
     what Redis and a second process add."""
     rows = []
-    for phase in PHASES:
+    for phase in phases:
         rate = f"{phase.rate:g}"
         cross = results["counterline"][rate]["cross_node_latency"]
         alone = results[ONE_NODE][rate]["latency"]
@@ -105,10 +107,16 @@ def crossing_cost_rows(results: dict[str, Any]) -> list[tuple[str, str]]:
 def main() -> None:
     parser = fanout_arguments(__doc__.split("\n")[0])
     parser.add_argument("--duration", type=float, default=60.0, help="seconds at each rate")
+    parser.add_argument(
+        "--rates",
+        default=",".join(f"{phase.rate:g}" for phase in PHASES),
+        help="which of the rates to run (default: all)",
+    )
     parser.set_defaults(processes=1)
     args = parser.parse_args()
     if args.short:
         args.duration = 1.0
+    phases = [phase for phase in PHASES if f"{phase.rate:g}" in args.rates.split(",")]
     shape = Shape(3, 20, topic_rooms=((ROOM, LISTENERS),))
     header("one room, 50 listeners")
     results: dict[str, Any] = {}
@@ -121,7 +129,7 @@ def main() -> None:
             with Session(
                 settings, run_dir, provisioned, server, listeners, first_seq=first_seq
             ) as session:
-                for phase in PHASES:
+                for phase in phases:
                     rate = phase.rate
                     streams = [(rate, [session.audience.company])]
                     step = session.run(Step(args.duration, streams))
@@ -144,7 +152,7 @@ def main() -> None:
                         "generator_cores": round(step.generator_cores, 3),
                     }
     if "baseline" in results and "counterline" in results:
-        for phase in PHASES:
+        for phase in phases:
             rate = phase.rate
             c = results["counterline"][f"{rate:g}"]["latency"]
             b = results["baseline"][f"{rate:g}"]["latency"]
@@ -158,7 +166,7 @@ def main() -> None:
                 ]
             )
     if ONE_NODE in results:
-        report(crossing_cost_rows(results))
+        report(crossing_cost_rows(results, phases))
     emit_json("one_room", results)
     if failures:
         print(f"FAILED: lost, duplicated, unexpected or failed posts in {failures}")

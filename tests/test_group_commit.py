@@ -4,6 +4,7 @@ its own, and a post that cannot be stored never takes its neighbours down with i
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 
 import pytest
@@ -14,7 +15,9 @@ from counterline.errors import NotFound, UserError
 from counterline.messages.models import Message
 from counterline.messages.reading import NOT_IN_ROOM, ReadMark, ReadMarker, mark_read
 from counterline.messages.writer import PostWriter
+from counterline.realtime.hub import Connection
 from counterline.rooms.actions import NOT_A_MEMBER
+from counterline.rooms.events import room_stream
 from counterline.services import Services
 from tests.cast import CHENGBEI, Cast
 
@@ -58,6 +61,35 @@ async def test_posts_waiting_together_are_stored_in_one_commit_each_with_its_own
     ids = [message.id for message, _ in answers]
     assert ids == sorted(ids) and len(set(ids)) == 20
     assert await stored(services) == [(m.id, m.client_id, m.body) for m, _ in answers]
+
+
+async def test_authors_hear_their_posts_are_stored_before_the_room_hears_them(
+    services: Services, groups_and_writer: tuple[list[int], PostWriter], cast: Cast
+) -> None:
+    _, writer = groups_and_writer
+    listener = Connection(_unused, 0, staff=False, session_id=None)
+    services.hub.attach(listener, [room_stream(cast.company_room_id)])
+    wang = await user(services, "wangfang")
+
+    async def post(number: int) -> tuple[int, int]:
+        """The message's id, and how many frames the room had heard when she was answered."""
+        message, _ = await writer.post(
+            wang, cast.company_room_id, f"第{number}条", f"answer-first-{number}", "10.0.0.7"
+        )
+        return message.id, len(listener.outbox)
+
+    answers = await asyncio.gather(post(1), post(2), post(3))
+    assert [heard for _, heard in answers] == [0, 0, 0]  # one group, answered first
+    alone = await post(4)
+    assert alone[1] == 3  # the group before it was heard; this one not yet
+    while len(listener.outbox) < 4:
+        await asyncio.sleep(0)
+    heard = [json.loads(frame.text)["message"]["id"] for frame in listener.outbox]
+    assert heard == [message_id for message_id, _ in [*answers, alone]]
+
+
+async def _unused(text: str) -> None:
+    raise AssertionError("the listener has no drain running")
 
 
 async def test_a_post_refused_in_a_group_leaves_the_others_stored(

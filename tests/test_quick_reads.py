@@ -7,6 +7,7 @@ database, and /metrics shows which requests the quick path answered itself.
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Callable
@@ -235,6 +236,82 @@ async def test_the_inbox_from_the_quick_path_is_the_routes_own(
     assert counts[("inbox", "false")] == len(refused)
     assert counts[("inbox_count", "true")] == 3
     assert ("inbox", "true") not in await answered_quickly(servers[1])
+
+
+async def test_posts_from_the_quick_path_are_the_routes_own(servers, sign_in, cast: Cast) -> None:
+    wang = await pair(sign_in, servers, "wangfang")
+    room = cast.company_room_id
+    path = f"/api/v1/rooms/{room}/messages"
+    quick, routed = [
+        await client.post_message(room, "**B1E-0D7** 请 @李娜 看一下", client_id)
+        for client, client_id in zip(wang, ("quick-post-1", "routed-post-1"), strict=True)
+    ]
+    assert quick.status_code == routed.status_code == 201
+    lengths = [int(answer.headers["content-length"]) for answer in (quick, routed)]
+    assert abs(lengths[0] - lengths[1]) <= 2  # "routed-post-1" is one longer, ids may differ
+    assert [h for h in _without_date(quick.headers) if h[0] != "content-length"] == [
+        h for h in _without_date(routed.headers) if h[0] != "content-length"
+    ]
+    mine, theirs = quick.json(), routed.json()
+    assert mine["id"] != theirs["id"]
+    for varies in ("id", "client_id", "created_at"):
+        mine.pop(varies), theirs.pop(varies)
+    assert mine == theirs
+    assert mine["mentions"][0]["name"] == "lina"
+    again = await wang[0].post_message(room, "**B1E-0D7** 请 @李娜 看一下", "quick-post-1")
+    assert (again.status_code, again.json()["id"]) == (200, quick.json()["id"])
+    token = {"X-CSRF-Token": wang[0].csrf_token}, {"X-CSRF-Token": wang[1].csrf_token}
+    declined = {  # each the route's to answer, refusals included
+        "not JSON": dict(content=b"{body", headers={"Content-Type": "application/json"}),
+        "not the schema": dict(json={"body": "好", "client_id": "short"}),
+        "not an object": dict(json=["好", "quick-post-2"]),
+        "a wrong token": dict(
+            json={"body": "好", "client_id": "quick-post-3"}, headers={"X-CSRF-Token": "wrong"}
+        ),
+        "not her room": dict(json={"body": "好", "client_id": "quick-post-4"}),
+    }
+    answered = {}
+    for case, request in declined.items():
+        other = f"/api/v1/rooms/{cast.branch_room_ids[HUAQIAO]}/messages"
+        answers = [
+            await client.http.post(
+                other if case == "not her room" else path,
+                **{"headers": csrf, **request},  # type: ignore[arg-type]
+            )
+            for client, csrf in zip(wang, token, strict=True)
+        ]
+        assert answers[0].status_code == answers[1].status_code >= 400, case
+        assert answers[0].content == answers[1].content, case
+        answered[case] = answers[0]
+    # The route read the body the quick path had read before it: it names the field.
+    assert "client_id" in answered["not the schema"].text
+    assert answered["not her room"].status_code == 404
+
+    async def chunks() -> Any:
+        yield json.dumps({"body": "分块发送", "client_id": "quick-post-5"}).encode()
+
+    chunked = await wang[0].http.post(
+        path, content=chunks(), headers={**token[0], "Content-Type": "application/json"}
+    )
+    assert chunked.status_code == 201  # no declared length: the route reads it
+    as_text = await wang[0].http.post(
+        path,
+        content=json.dumps({"body": "好", "client_id": "quick-post-6"}).encode(),
+        headers={"Content-Type": "text/plain"},
+    )
+    assert as_text.status_code == 403  # no token and not JSON: the route refuses it
+    async with httpx.AsyncClient(base_url=servers[0].url) as stranger:
+        anonymous = await stranger.post(path, json={"body": "好", "client_id": "x" * 8})
+        assert anonymous.status_code == 401
+    counts = await answered_quickly(servers[0])
+    assert counts[("post_message", "true")] == 2  # the post and its retry
+    # Bad JSON, a schema refusal, a list, a wrong token, not her room, plain text, nobody
+    # logged in; the chunked body went straight to the route.
+    assert counts[("post_message", "false")] == len(declined) + 2
+    assert ("post_message", "true") not in await answered_quickly(servers[1])
+    history = (await wang[0].http.get(path)).json()["messages"]
+    assert [m["body"] for m in history].count("**B1E-0D7** 请 @李娜 看一下") == 2
+    assert "分块发送" in [m["body"] for m in history]
 
 
 async def both_pages(clients: tuple[Client, Client], path: str) -> httpx.Response:

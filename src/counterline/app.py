@@ -158,6 +158,12 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
                     f"{API_PREFIX}/rooms/([^/]+)/messages",
                     messages_routes.quick_list_messages,
                 ),
+                QuickRoute(
+                    "post_message",
+                    f"{API_PREFIX}/rooms/([^/]+)/messages",
+                    messages_routes.quick_post_message,
+                    method="POST",
+                ),
                 QuickRoute("room_list", f"{API_PREFIX}/rooms", rooms_routes.quick_room_list),
                 QuickRoute("room_page", "/rooms/([^/]+)", quick_room_page),
                 QuickRoute("inbox", f"{API_PREFIX}/inbox", inbox_routes.quick_inbox),

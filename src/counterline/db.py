@@ -7,7 +7,7 @@ Reads use plain deferred transactions and never block writers.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -165,6 +165,7 @@ class Unit:
     session: AsyncSession
     events: list[Event] = field(default_factory=list)
     _before_commit: dict[object, BeforeCommit] = field(default_factory=dict)
+    _after_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     def emit(self, event: Event) -> None:
         self.events.append(event)
@@ -183,6 +184,15 @@ class Unit:
     async def run_before_commit(self) -> None:
         for work in list(self._before_commit.values()):
             await work(self.session)
+
+    def after_commit(self, work: Callable[[], Awaitable[None]]) -> None:
+        """Await ``work`` once the unit has committed, before its events are published
+        (``Services.transaction``): e.g. answer the requests whose writes it stored."""
+        self._after_commit.append(work)
+
+    async def run_after_commit(self) -> None:
+        for work in self._after_commit:
+            await work()
 
 
 @asynccontextmanager

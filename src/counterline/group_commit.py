@@ -56,6 +56,8 @@ class GroupCommit(Generic[Item, Answer]):
         self._in_flight = 0
         self._on_group = on_group
         self._waiting: deque[_Pending[Item, Answer]] = deque()
+        self._storing: list[_Pending[Item, Answer]] = []
+        self._answered = False
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -94,10 +96,21 @@ class GroupCommit(Generic[Item, Answer]):
                         _settle(pending.answer, RuntimeError(STOPPING))
                     raise
 
+    async def answer_now(self, answers: Sequence[Answer | UserError]) -> None:
+        """For ``store``: answer the group it is storing before it returns (once committed,
+        before its events are published), and let those requests respond first."""
+        self._answered = True
+        self._answer_all(self._storing, answers)
+        await asyncio.sleep(0)
+
     async def _write(self, group: list[_Pending[Item, Answer]]) -> None:
+        self._storing, self._answered = group, False
         try:
             answers = await self._store([pending.item for pending in group])
         except Exception as error:
+            if self._answered:  # committed and answered: only what followed failed
+                log.exception("after storing a group")
+                return
             if len(group) == 1:
                 log.exception("storing a group of one failed")
                 _settle(group[0].answer, error)
@@ -108,6 +121,12 @@ class GroupCommit(Generic[Item, Answer]):
             return
         if self._on_group is not None:
             self._on_group(len(group))
+        self._answer_all(group, answers)
+
+    @staticmethod
+    def _answer_all(
+        group: list[_Pending[Item, Answer]], answers: Sequence[Answer | UserError]
+    ) -> None:
         for pending, answer in zip(group, answers, strict=True):
             _settle(pending.answer, answer)
 

@@ -225,6 +225,7 @@ class Services:
             yield unit
             await self.committed.before_commit(unit)  # in-transaction subscribers
         self.metrics.db_write.observe(time.perf_counter() - started)
+        await unit.run_after_commit()
         await self.publish(unit.events)
         await self.committed.notify(unit.events)
 

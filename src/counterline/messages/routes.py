@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from typing import Annotated, Any
 
@@ -12,7 +13,14 @@ from counterline.accounts.actions import Identity
 from counterline.accounts.guards import Identified, IdentifiedCaller, identified, role_guard
 from counterline.api_errors import BODY_ERRORS, ErrorOut, error_responses
 from counterline.conditional import conditional_json
-from counterline.deps import ClientIp, ServicesDep, services_of
+from counterline.deps import (
+    Caller,
+    ClientIp,
+    ServicesDep,
+    caller_of,
+    guard_api_write,
+    services_of,
+)
 from counterline.ids import Id, IdOrZero, id_or_zero_of
 from counterline.messages import actions, editing
 from counterline.messages.actions import MAX_PAGE
@@ -116,6 +124,26 @@ async def _history_page(
 )
 async def post_message(room_id: Id, new: MessageIn, caller: IdentifiedCaller) -> Response:
     """Post a message. Answers only after it is committed; safe to retry with the same client_id."""
+    return await _post(caller, room_id, new)
+
+
+async def quick_post_message(request: Request, room_text: str) -> Response | None:
+    """``post_message`` before FastAPI routes the request (web/quick_routes), for a JSON
+    body the schema takes; None for anything else, which the route answers."""
+    room_id = id_or_zero_of(room_text)
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if not room_id or request.query_params or content_type != "application/json":
+        return None
+    await guard_api_write(request)
+    identity = await identified(request)
+    try:
+        new = MessageIn.model_validate(json.loads(await request.body()))
+    except ValueError:  # not JSON, or not what the schema takes: the route says why
+        return None
+    return await _post(caller_of(request, identity), room_id, new)
+
+
+async def _post(caller: Caller, room_id: int, new: MessageIn) -> Response:
     message, created = await caller.services.writer.post(
         caller.identity.user,
         room_id,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
+from functools import partial
 
 from counterline.accounts.models import User
 from counterline.db import Unit
@@ -65,4 +66,8 @@ class PostWriter:
 
     async def _store(self, drafts: list[Draft]) -> list[Posted | UserError]:
         async with self._open_group() as unit:
-            return await post_messages(unit, drafts)
+            answers = await post_messages(unit, drafts)
+            # The authors hear "stored" before their rooms hear the messages: sending 50
+            # frames first would make every post's answer wait for its fan-out.
+            unit.after_commit(partial(self._groups.answer_now, answers))
+        return answers

@@ -1,25 +1,26 @@
-"""The hottest GET routes, answered before FastAPI routes the request.
+"""The hottest routes, answered before FastAPI routes the request.
 
-A page of history and the room list are what every tab asks for again and again. FastAPI
-would first walk its route table and then solve the route's dependencies, more CPU than the
-read itself (bench.http_api). Here a route's path is matched once, and its quick handler
-answers the common case. The handler returns None for anything else (an option it doesn't
-take, a caller it doesn't know) and raises ``UserError`` where the route would refuse; then
-the request goes on to FastAPI, and the route itself answers it, errors included. So the
-quick path never answers anything the route would answer differently
-(tests/test_quick_reads.py holds the two side by side).
+A page of history and the room list are what every tab asks for again and again, and a
+post is what every listener waits for. FastAPI would first walk its route table and then
+solve the route's dependencies, more CPU than the read itself (bench.http_api). Here a
+route's path is matched once, and its quick handler answers the common case. The handler
+returns None for anything else (an option it doesn't take, a caller it doesn't know) and
+raises ``UserError`` where the route would refuse; then the request goes on to FastAPI, and
+the route itself answers it, errors included. So the quick path never answers anything the
+route would answer differently (tests/test_quick_reads.py holds the two side by side). A
+POST's body (of a declared length) is read here first, and whoever answers reads it again.
 """
 
 from __future__ import annotations
 
 import re
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Sequence
 from typing import NamedTuple
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from counterline.errors import UserError
 
@@ -27,12 +28,13 @@ QuickHandler = Callable[..., Awaitable[Response | None]]
 
 
 class QuickRoute(NamedTuple):
-    """A GET route's quick handler; the path pattern's groups are its arguments after the
+    """A route's quick handler; the path pattern's groups are its arguments after the
     request. ``name`` labels its counts."""
 
     name: str
     path: str
     handler: QuickHandler
+    method: str = "GET"
 
 
 class QuickRoutes:
@@ -43,30 +45,82 @@ class QuickRoutes:
         self, app: ASGIApp, routes: Sequence[QuickRoute], answered: Counter[tuple[str, bool]]
     ) -> None:
         self.app = app
-        self.routes = [(route.name, re.compile(route.path), route.handler) for route in routes]
+        self.routes = [
+            (route.method, route.name, re.compile(route.path), route.handler) for route in routes
+        ]
+        self.methods = {route.method for route in routes}
         self.answered = answered
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == "GET":
-            response = await self._answer(scope, receive)
-            if response is not None:
-                await response(scope, receive, send)
-                return
+        if scope["type"] == "http" and scope["method"] in self.methods:
+            found = self._route(scope)
+            if found is not None:
+                name, handler, arguments = found
+                read: list[Message] = []
+                if scope["method"] != "GET":
+                    if not _declares_length(scope):
+                        await self.app(scope, receive, send)
+                        return
+                    read = await _body_of(receive)
+                response = await self._answer(
+                    name, handler, Request(scope, _replaying(read, receive)), arguments
+                )
+                if response is not None:
+                    await response(scope, receive, send)
+                    return
+                receive = _replaying(read, receive)
         await self.app(scope, receive, send)
 
-    async def _answer(self, scope: Scope, receive: Receive) -> Response | None:
+    def _route(self, scope: Scope) -> tuple[str, QuickHandler, tuple[str, ...]] | None:
         path: str = scope["path"]
         root = scope.get("root_path", "")
         if root and path.startswith(root):
             path = path[len(root) :]
-        for name, pattern, handler in self.routes:
-            match = pattern.fullmatch(path)
-            if match is None:
-                continue
-            try:
-                response = await handler(Request(scope, receive), *match.groups())
-            except UserError:
-                response = None
-            self.answered[name, response is not None] += 1
-            return response
+        for method, name, pattern, handler in self.routes:
+            match = pattern.fullmatch(path) if method == scope["method"] else None
+            if match is not None:
+                return name, handler, match.groups()
         return None
+
+    async def _answer(
+        self, name: str, handler: QuickHandler, request: Request, arguments: tuple[str, ...]
+    ) -> Response | None:
+        try:
+            response = await handler(request, *arguments)
+        except UserError:
+            response = None
+        self.answered[name, response is not None] += 1
+        return response
+
+
+def _declares_length(scope: Scope) -> bool:
+    """A body of a declared length, so reading it here meets no limit (RequestLimits has
+    refused a longer one already)."""
+    names = {name for name, _ in scope["headers"]}
+    return b"content-length" in names and b"transfer-encoding" not in names
+
+
+async def _body_of(receive: Receive) -> list[Message]:
+    """The request's body messages, up to the last one or the first error: whoever reads
+    after this goes on from there, and meets the same error (a client that stalls)."""
+    read: list[Message] = []
+    try:
+        while True:
+            message = await receive()
+            read.append(message)
+            if message["type"] != "http.request" or not message.get("more_body"):
+                return read
+    except Exception:
+        return read
+
+
+def _replaying(read: list[Message], receive: Receive) -> Receive:
+    """``receive`` as if nothing had been read: what was read here first, then the rest."""
+    if not read:
+        return receive
+    pending = deque(read)
+
+    async def replay() -> Message:
+        return pending.popleft() if pending else await receive()
+
+    return replay

@@ -119,14 +119,14 @@ class GroupCommit(Generic[Item, Answer]):
             for pending in group:
                 await self._write([pending])
             return
+        if not self._answered:
+            self._answer_all(group, answers)
+
+    def _answer_all(
+        self, group: list[_Pending[Item, Answer]], answers: Sequence[Answer | UserError]
+    ) -> None:
         if self._on_group is not None:
             self._on_group(len(group))
-        self._answer_all(group, answers)
-
-    @staticmethod
-    def _answer_all(
-        group: list[_Pending[Item, Answer]], answers: Sequence[Answer | UserError]
-    ) -> None:
         for pending, answer in zip(group, answers, strict=True):
             _settle(pending.answer, answer)
 

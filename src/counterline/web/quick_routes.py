@@ -61,7 +61,10 @@ class QuickRoutes:
                     if not _declares_length(scope):
                         await self.app(scope, receive, send)
                         return
-                    read = await _body_of(receive)
+                    read, failure = await _body_of(receive)
+                    if failure is not None:  # the route meets it too, and answers it
+                        await self.app(scope, _replaying(read, receive, failure), send)
+                        return
                 response = await self._answer(
                     name, handler, Request(scope, _replaying(read, receive)), arguments
                 )
@@ -100,27 +103,34 @@ def _declares_length(scope: Scope) -> bool:
     return b"content-length" in names and b"transfer-encoding" not in names
 
 
-async def _body_of(receive: Receive) -> list[Message]:
-    """The request's body messages, up to the last one or the first error: whoever reads
-    after this goes on from there, and meets the same error (a client that stalls)."""
+async def _body_of(receive: Receive) -> tuple[list[Message], Exception | None]:
+    """The request's body messages, up to the last one or the first error (a body that is
+    not valid Unicode, a client that stalls): whoever reads after this meets that error."""
     read: list[Message] = []
     try:
         while True:
             message = await receive()
             read.append(message)
             if message["type"] != "http.request" or not message.get("more_body"):
-                return read
-    except Exception:
-        return read
+                return read, None
+    except Exception as error:
+        return read, error
 
 
-def _replaying(read: list[Message], receive: Receive) -> Receive:
-    """``receive`` as if nothing had been read: what was read here first, then the rest."""
-    if not read:
+def _replaying(read: list[Message], receive: Receive, failure: Exception | None = None) -> Receive:
+    """``receive`` as if nothing had been read: what was read here first, then the error
+    reading met, or the rest."""
+    if not read and failure is None:
         return receive
     pending = deque(read)
 
     async def replay() -> Message:
-        return pending.popleft() if pending else await receive()
+        nonlocal failure
+        if pending:
+            return pending.popleft()
+        if failure is not None:
+            error, failure = failure, None
+            raise error
+        return await receive()
 
     return replay

@@ -264,7 +264,14 @@ async def _postgres_newest(
         below = lowest
         wanted = limit - len(found)
         rate, cost = len(found) / read, passed / read  # matches and rows passed per row read
-        if not found or GIN_ROW_COST * rate * lowest < cost * wanted / rate or passed >= MAX_READ:
+        # Judged at one match fewer than seen: one or two matches in a look say little, and
+        # reading on at a rate that was luck costs up to MAX_READ rows (the two-word tail).
+        doubtful = (len(found) - 1) / read
+        if (
+            doubtful <= 0
+            or GIN_ROW_COST * rate * lowest < cost * wanted / doubtful
+            or passed >= MAX_READ
+        ):
             return found + await _rest_from_gin(connection, rooms, parameters, below, wanted)
         window = min(MAX_WINDOW // math.ceil(cost), max(MIN_WINDOW, math.ceil(1.5 * wanted / rate)))
 

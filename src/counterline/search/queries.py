@@ -198,8 +198,10 @@ PROBE_WINDOW = 500  # first, for words rare together if independent, common each
 MAX_WINDOW = 25_000  # rows passed in one window at most (about 10 ms)
 MAX_READ = 100_000  # rows passed in all before the GIN index gives the rest anyway
 # A match fetched through the GIN index costs about as much as this many rows read in order
-# (its row is anywhere in the table; the newest rows are together and cached): bench.search.
-GIN_ROW_COST = 40
+# (its row is anywhere in the table; the newest rows are together): over 1,000,000 messages
+# held in memory, 500–1,100 matches of two words in 3.4–4.3 ms, ~0.7 µs a row read in order
+# (bench/README.md, "Posts as a quick route…": the two-word tail).
+GIN_ROW_COST = 12
 
 
 async def _postgres_newest(

@@ -52,27 +52,28 @@ class QuickRoutes:
         self.answered = answered
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] in self.methods:
-            found = self._route(scope)
-            if found is not None:
-                name, handler, arguments = found
-                read: list[Message] = []
-                if scope["method"] != "GET":
-                    if not _declares_length(scope):
-                        await self.app(scope, receive, send)
-                        return
-                    read, failure = await _body_of(receive)
-                    if failure is not None:  # the route meets it too, and answers it
-                        await self.app(scope, _replaying(read, receive, failure), send)
-                        return
-                response = await self._answer(
-                    name, handler, Request(scope, _replaying(read, receive)), arguments
-                )
-                if response is not None:
-                    await response(scope, receive, send)
-                    return
-                receive = _replaying(read, receive)
-        await self.app(scope, receive, send)
+        quick = scope["type"] == "http" and scope["method"] in self.methods
+        found = self._route(scope) if quick else None
+        if found is None:
+            await self.app(scope, receive, send)
+            return
+        name, handler, arguments = found
+        read: list[Message] = []
+        if scope["method"] != "GET":
+            if not _declares_length(scope):
+                await self.app(scope, receive, send)
+                return
+            read, failure = await _body_of(receive)
+            if failure is not None:  # the route meets it too, and answers it
+                await self.app(scope, _replaying(read, receive, failure), send)
+                return
+        response = await self._answer(
+            name, handler, Request(scope, _replaying(read, receive)), arguments
+        )
+        if response is None:
+            await self.app(scope, _replaying(read, receive), send)
+        else:
+            await response(scope, receive, send)
 
     def _route(self, scope: Scope) -> tuple[str, QuickHandler, tuple[str, ...]] | None:
         path: str = scope["path"]

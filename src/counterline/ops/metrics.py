@@ -69,8 +69,8 @@ def render(
         metrics.posts_per_commit,
     )
     lines += [
-        "# HELP counterline_quick_reads_total Hot reads answered before routing (answered) "
-        "or handed on to their route.",
+        "# HELP counterline_quick_reads_total Hot requests (reads and posts) answered before "
+        "routing (answered) or handed on to their route.",
         "# TYPE counterline_quick_reads_total counter",
     ]
     for (route, answered), count in sorted(metrics.quick_reads.items()):

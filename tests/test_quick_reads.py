@@ -269,13 +269,20 @@ async def test_posts_from_the_quick_path_are_the_routes_own(servers, sign_in, ca
             json={"body": "好", "client_id": "quick-post-3"}, headers={"X-CSRF-Token": "wrong"}
         ),
         "not her room": dict(json={"body": "好", "client_id": "quick-post-4"}),
+        "a room id past 2**63": dict(json={"body": "好", "client_id": "quick-post-7"}),
+        "nested too deep": dict(
+            content=b"[" * 100_000, headers={"Content-Type": "application/json"}
+        ),
+    }
+    elsewhere = {
+        "not her room": f"/api/v1/rooms/{cast.branch_room_ids[HUAQIAO]}/messages",
+        "a room id past 2**63": f"/api/v1/rooms/{2**63}/messages",
     }
     answered = {}
     for case, request in declined.items():
-        other = f"/api/v1/rooms/{cast.branch_room_ids[HUAQIAO]}/messages"
         answers = [
             await client.http.post(
-                other if case == "not her room" else path,
+                elsewhere.get(case, path),
                 **{"headers": csrf, **request},  # type: ignore[arg-type]
             )
             for client, csrf in zip(wang, token, strict=True)
@@ -286,6 +293,8 @@ async def test_posts_from_the_quick_path_are_the_routes_own(servers, sign_in, ca
     # The route read the body the quick path had read before it: it names the field.
     assert "client_id" in answered["not the schema"].text
     assert answered["not her room"].status_code == 404
+    assert answered["a room id past 2**63"].status_code == 422
+    assert answered["nested too deep"].status_code == 400
 
     async def chunks() -> Any:
         yield json.dumps({"body": "分块发送", "client_id": "quick-post-5"}).encode()

@@ -218,9 +218,13 @@ async def guard_api_write(request: Request) -> None:
     sent = request.headers.get(CSRF_HEADER, "")
     if sent and hmac.compare_digest(sent, identity.session.csrf_token):
         return
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if sent or content_type != "application/json":
+    if sent or media_type_of(request) != "application/json":
         raise Forbidden(N_("Request refused: the security token is missing or wrong."))
+
+
+def media_type_of(request: Request) -> str:
+    """The request body's media type, as ``application/json``: no parameters, lowercase."""
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
 
 
 def check_form_token(connection: HTTPConnection, sent: str, expected: str | None) -> None:

@@ -19,6 +19,7 @@ from counterline.deps import (
     ServicesDep,
     caller_of,
     guard_api_write,
+    media_type_of,
     services_of,
 )
 from counterline.ids import Id, IdOrZero, id_or_zero_of
@@ -131,14 +132,15 @@ async def quick_post_message(request: Request, room_text: str) -> Response | Non
     """``post_message`` before FastAPI routes the request (web/quick_routes), for a JSON
     body the schema takes; None for anything else, which the route answers."""
     room_id = id_or_zero_of(room_text)
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if not room_id or request.query_params or content_type != "application/json":
+    if not room_id or request.query_params or media_type_of(request) != "application/json":
         return None
     await guard_api_write(request)
     identity = await identified(request)
     try:
         new = MessageIn.model_validate(json.loads(await request.body()))
-    except ValueError:  # not JSON, or not what the schema takes: the route says why
+    except (ValueError, RecursionError):
+        # Not JSON, nested too deep for the parser, or not what the schema takes: the route
+        # says why.
         return None
     return await _post(caller_of(request, identity), room_id, new)
 

@@ -16,13 +16,17 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import Select, bindparam, func, select, text
+from sqlalchemy import Select, bindparam, func, select, text, update
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from counterline import quick_reads
 from counterline.accounts.actions import get_user_named
 from counterline.accounts.models import Role, User
 from counterline.inbox.schemas import InboxPage
 from counterline.messages.actions import post_message
 from counterline.messages.models import Message
+from counterline.quick_reads import QuickConnection
+from counterline.rooms.models import Membership
 from counterline.services import Services
 from tests.cast import CHENGBEI, HEAD_OFFICE, HUAQIAO, Cast
 from tests.support.clients import Client
@@ -376,6 +380,113 @@ async def test_quick_reads_answer_every_statement_as_sqlalchemy_does(
     assert (user.username, user.role, user.must_change_password) == ("lina", Role.clerk, False)
     assert user.created_at.tzinfo == UTC
     assert [row.mentions[0]["name"] for row in mentioned if row.mentions] == ["lina"]
+
+
+_INSERT_MESSAGES = (
+    sqlite_insert(Message)
+    .on_conflict_do_nothing(index_elements=[Message.author_id, Message.client_id])
+    .returning(Message.id, Message.client_id, Message.created_at)
+)
+_READ_UP_TO = (
+    update(Membership)
+    .where(
+        Membership.room_id == bindparam("b_room"),
+        Membership.user_id == bindparam("b_user"),
+        Membership.read_seq < bindparam("b_seq"),
+    )
+    .values(read_seq=bindparam("b_seq"))
+)
+_TAKE_NUMBERS = text(
+    "UPDATE rooms SET last_seq = last_seq + :n WHERE id = :room RETURNING last_seq"
+)
+_STORED = text(
+    "SELECT substr(client_id, instr(client_id, '-')), room_id, author_id, author_branch_id,"
+    " client_ip, body, body_html, mentions, created_at, typeof(created_at), seq, edited_at"
+    " FROM messages WHERE client_id LIKE :way || '-%' ORDER BY id"
+)
+
+
+async def test_writes_on_the_driver_store_and_answer_what_sqlalchemy_does(
+    services: Services, cast: Cast
+) -> None:
+    """A post's statements run on the writer's sqlite3 connection (``quick_reads.direct``):
+    each kind of write, run there and through SQLAlchemy, stores the same bytes and
+    answers the same rows and counts."""
+    if services.quick_reads is None:
+        pytest.skip("the driver is SQLite's; this run's database is PostgreSQL")
+    async with services.reading() as unit:
+        wang = await get_user_named(unit, "wangfang")
+    room = cast.company_room_id
+
+    def rows(way: str) -> list[dict[str, Any]]:
+        return [
+            {
+                "room_id": room,
+                "author_id": wang.id,
+                "author_branch_id": wang.branch_id,
+                "client_id": f"{way}-{n}",
+                "client_ip": "10.0.0.1",
+                "body": f"第{n}条 B1E",
+                "body_html": f"<p>第{n}条 B1E</p>",
+                "mentions": [{"kind": "user", "id": wang.id, "name": "王芳"}] if n else None,
+                "created_at": datetime(2026, 1, 2, 3, 4, 5, n * 300_001, tzinfo=UTC),
+                "seq": n,
+            }
+            for n in range(3)
+        ]
+
+    answers = {}
+    for base, way in ((10, "sqlalchemy"), (20, "driver")):
+        async with services.transaction() as unit:
+            if way == "driver":
+                connection = await quick_reads.direct(unit.session)
+                assert isinstance(connection, QuickConnection)
+            else:
+                connection = await unit.session.connection()
+            inserted = (await connection.execute(_INSERT_MESSAGES, rows(way))).all()
+            retried = (await connection.execute(_INSERT_MESSAGES, rows(way)[1:])).all()
+            moves = [{"b_room": room, "b_user": wang.id, "b_seq": base + n} for n in (2, 1)]
+            moved = (await connection.execute(_READ_UP_TO, moves)).rowcount
+            (last,) = (await connection.execute(_TAKE_NUMBERS, {"n": 3, "room": room})).all()[0]
+        async with services.reading() as unit:
+            stored = (await unit.session.execute(_STORED, {"way": way})).all()
+        ids = [row.id for row in inserted]
+        assert ids == sorted(ids) and len(set(ids)) == 3
+        answers[way] = (
+            [(row.client_id.split("-")[1], row.created_at) for row in inserted],
+            retried,
+            moved,
+            last,
+            [tuple(row) for row in stored],
+        )
+    sqlalchemy, driver = answers["sqlalchemy"], answers["driver"]
+    assert driver[3] == sqlalchemy[3] + 3  # the numbers taken follow on
+    assert driver[:3] + driver[4:] == sqlalchemy[:3] + sqlalchemy[4:]
+    assert sqlalchemy[:3] == (
+        [(str(n), datetime(2026, 1, 2, 3, 4, 5, n * 300_001, tzinfo=UTC)) for n in range(3)],
+        [],
+        1,
+    )
+    assert [row[7] is None for row in sqlalchemy[4]] == [True, False, False]
+
+
+async def test_writes_on_the_driver_follow_the_sessions_transaction(services: Services) -> None:
+    """A session that commits and goes on writes in its next transaction, which may be on
+    another connection: what it wrote there on the driver rolls back with it."""
+    if services.quick_reads is None:
+        pytest.skip("the driver is SQLite's; this run's database is PostgreSQL")
+    rename = text("UPDATE branches SET name = :name WHERE name = :old")
+    async with services.database.writers() as session:
+        first = await quick_reads.direct(session)
+        await first.execute(rename, {"name": "已提交", "old": HEAD_OFFICE})
+        await session.commit()
+        second = await quick_reads.direct(session)
+        await second.execute(rename, {"name": "已撤销", "old": HUAQIAO})
+        await session.rollback()
+    async with services.reading() as unit:
+        names = set((await unit.session.scalars(text("SELECT name FROM branches"))).all())
+    assert {"已提交", HUAQIAO} <= names
+    assert not {"已撤销", HEAD_OFFICE} & names
 
 
 async def _timestamps_written_by_hand_read_as_sqlalchemy_reads_them(

@@ -14,6 +14,11 @@ and that connection's ``execute`` and ``scalar`` with SELECT statements: ``Quick
 offers exactly that, so the same functions run on either, and what they answer cannot
 differ (tests/test_quick_reads.py). A quick read is one deferred transaction (``BEGIN`` …
 ``COMMIT``), so its statements see one snapshot.
+
+The hottest write, a post, runs its own statements the same way (``direct``): on the
+sqlite3 connection under the writer's SQLAlchemy transaction, so they commit or roll back
+with everything else it wrote (tests/test_quick_reads.py checks that they store and answer
+what SQLAlchemy does).
 """
 
 from __future__ import annotations
@@ -23,14 +28,18 @@ from collections import namedtuple
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from functools import partial
+from functools import cache, partial
 from typing import Any, NamedTuple
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Dialect, Executable, Select, create_engine
+from sqlalchemy import Dialect, Executable, Insert, Select, TextClause, create_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.dml import UpdateBase
+from sqlalchemy.types import TypeEngine
 
 from counterline.db import Unit, UtcDateTime
+from counterline.sqlite_inline import InlineConnection
 
 Loader = Callable[[Any], Any]
 parse_time = datetime.fromisoformat
@@ -39,7 +48,7 @@ IDLE_CONNECTIONS = 2
 
 
 class Prepared(NamedTuple):
-    """A SELECT compiled once: its SQL and positional parameters, their values where the
+    """A statement compiled once: its SQL and positional parameters, their values where the
     caller gives none, the driver-side conversion of those that need one, and for each
     result column that SQLAlchemy converts the same conversion. A statement with a list
     written into its SQL (``IN``) is expanded for each run, as SQLAlchemy does."""
@@ -54,12 +63,26 @@ class Prepared(NamedTuple):
     row: Callable[[Sequence[Any]], tuple[Any, ...]]
 
 
-def prepare(statement: Executable, dialect: Dialect) -> Prepared:
-    if not isinstance(statement, Select):
-        raise TypeError(f"quick reads run SELECT statements, not {type(statement).__name__}")
-    compiled = statement.compile(dialect=dialect)
+def prepare(statement: Executable, dialect: Dialect, keys: Sequence[str] = ()) -> Prepared:
+    """``keys``: an INSERT's columns, as its rows name them (SQLAlchemy compiles an INSERT
+    for the columns given)."""
+    if isinstance(statement, Select):
+        compiled = statement.compile(dialect=dialect)
+        result: list[tuple[str, TypeEngine[Any]]] = [
+            (key, column.type)
+            for key, column in zip(
+                statement.selected_columns.keys(), statement.selected_columns, strict=True
+            )
+        ]
+    elif isinstance(statement, TextClause | UpdateBase):
+        compiled = statement.compile(dialect=dialect, column_keys=list(keys) or None)
+        assert isinstance(compiled, SQLCompiler)
+        if compiled.insert_prefetch or compiled.update_prefetch:
+            raise TypeError("a column's Python-side default would be left out: give its value")
+        result = [(entry.keyname, entry.type) for entry in compiled._result_columns]
+    else:
+        raise TypeError(f"not a statement quick reads run: {type(statement).__name__}")
     assert isinstance(compiled, SQLCompiler)
-    keys = list(statement.selected_columns.keys())
     expanding = "POSTCOMPILE" in compiled.string
     names = () if expanding else tuple(compiled.positiontup or ())
     binds = [compiled.binds[name] for name in names]
@@ -68,15 +91,13 @@ def prepare(statement: Executable, dialect: Dialect) -> Prepared:
         for index, bind in enumerate(binds)
         if (processor := bind.type.dialect_impl(dialect).bind_processor(dialect))
     )
-    columns = list(statement.selected_columns)
-    timestamps = tuple(
-        i for i, column in enumerate(columns) if isinstance(column.type, UtcDateTime)
-    )
+    types = [type_ for _, type_ in result]
+    timestamps = tuple(i for i, type_ in enumerate(types) if isinstance(type_, UtcDateTime))
     loaders = (
         (index, processor)
-        for index, column in enumerate(columns)
+        for index, type_ in enumerate(types)
         if index not in timestamps
-        and (processor := column.type.dialect_impl(dialect).result_processor(dialect, None))
+        and (processor := type_.dialect_impl(dialect).result_processor(dialect, None))
     )
     return Prepared(
         compiled=compiled,
@@ -90,7 +111,7 @@ def prepare(statement: Executable, dialect: Dialect) -> Prepared:
         binders=tuple(binders),
         loaders=tuple(loaders),
         timestamps=timestamps,
-        row=_row_type(keys),
+        row=_row_type([key for key, _ in result]),
     )
 
 
@@ -134,8 +155,9 @@ def _utc(value: datetime) -> datetime:
 class QuickResult:
     """The part of SQLAlchemy's ``Result`` the hot reads use, over rows read at once."""
 
-    def __init__(self, rows: list[tuple[Any, ...]]) -> None:
+    def __init__(self, rows: list[tuple[Any, ...]], rowcount: int = -1) -> None:
         self._rows = rows
+        self.rowcount = rowcount  # rows a write changed, as the driver counts them
 
     def __iter__(self) -> Iterator[tuple[Any, ...]]:
         return iter(self._rows)
@@ -156,40 +178,64 @@ class QuickResult:
 
 
 class Statements:
-    """Statements prepared for quick reads, each once (they are built once, at import).
-    ``listeners`` are called with the SQL of each statement run."""
+    """Statements prepared for quick reads (``writes``: and for writes), each once (they are
+    built once, at import). ``listeners`` are called with the SQL of each statement run."""
 
-    def __init__(self, dialect: Dialect) -> None:
+    def __init__(self, dialect: Dialect, *, writes: bool = False) -> None:
         self.dialect = dialect
+        self.writes = writes
         self.listeners: list[Callable[[str], None]] = []
-        self._prepared: WeakKeyDictionary[Executable, Prepared] = WeakKeyDictionary()
+        self._prepared: WeakKeyDictionary[Executable, dict[tuple[str, ...], Prepared]] = (
+            WeakKeyDictionary()
+        )
 
-    def prepared(self, statement: Executable) -> Prepared:
+    def prepared(self, statement: Executable, keys: tuple[str, ...] = ()) -> Prepared:
         try:
-            return self._prepared[statement]
+            return self._prepared[statement][keys]
         except KeyError:
-            self._prepared[statement] = found = prepare(statement, self.dialect)
+            if not self.writes and not isinstance(statement, Select):
+                raise TypeError(
+                    f"quick reads run SELECT statements, not {type(statement).__name__}"
+                ) from None
+            found = prepare(statement, self.dialect, keys)
+            self._prepared.setdefault(statement, {})[keys] = found
             return found
 
 
+Parameters = Mapping[str, Any] | list[Mapping[str, Any]] | None
+
+
 class QuickConnection:
-    """What the hot reads ask of an ``AsyncConnection``, answered synchronously."""
+    """What the hot statements ask of an ``AsyncConnection``, answered synchronously: a
+    mapping of parameters runs the statement once, a list of them once each."""
 
     def __init__(self, driver: sqlite3.Connection, statements: Statements) -> None:
         self._driver = driver
         self._statements = statements
 
-    async def execute(
-        self, statement: Executable, parameters: Mapping[str, Any] | None = None
-    ) -> QuickResult:
-        return QuickResult(self._run(self._statements.prepared(statement), parameters or {}))
+    @property
+    def dialect(self) -> Dialect:
+        return self._statements.dialect
 
-    async def scalar(
-        self, statement: Executable, parameters: Mapping[str, Any] | None = None
-    ) -> Any:
+    async def execute(self, statement: Executable, parameters: Parameters = None) -> QuickResult:
+        if not isinstance(parameters, list):
+            return self._run(self._statements.prepared(statement), parameters or {})
+        if not parameters:
+            raise ValueError("no parameter sets to run the statement with")
+        keys = tuple(parameters[0]) if isinstance(statement, Insert) else ()
+        prepared = self._statements.prepared(statement, keys)
+        rows: list[tuple[Any, ...]] = []
+        rowcount = 0
+        for one in parameters:
+            result = self._run(prepared, one)
+            rows += result.all()
+            rowcount += result.rowcount
+        return QuickResult(rows, rowcount)
+
+    async def scalar(self, statement: Executable, parameters: Parameters = None) -> Any:
         return (await self.execute(statement, parameters)).scalar()
 
-    def _run(self, prepared: Prepared, parameters: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+    def _run(self, prepared: Prepared, parameters: Mapping[str, Any]) -> QuickResult:
         if prepared.expanding:
             sql, values = _expanded(prepared, parameters)
         else:
@@ -200,7 +246,8 @@ class QuickConnection:
                 values[index] = bind(values[index])
         for listen in self._statements.listeners:
             listen(sql)
-        return _converted(prepared, self._driver.execute(sql, values).fetchall())
+        cursor = self._driver.execute(sql, values)
+        return QuickResult(_converted(prepared, cursor.fetchall()), cursor.rowcount)
 
 
 def _expanded(prepared: Prepared, parameters: Mapping[str, Any]) -> tuple[str, list[Any]]:
@@ -272,3 +319,31 @@ def _sqlite_dialect() -> Dialect:
     dialect = engine.dialect
     engine.dispose()
     return dialect
+
+
+_DIRECT = "counterline.quick_reads.direct"
+
+
+async def direct(session: AsyncSession) -> AsyncConnection | QuickConnection:
+    """The session's connection for the statements of the hottest writes (a post). On an
+    inline SQLite connection (``sqlite_inline``): its ``sqlite3`` connection, in the same
+    transaction, running the same statements compiled once, without SQLAlchemy's
+    per-execution work (which cost more than SQLite's own). Elsewhere: SQLAlchemy's."""
+    known = session.info.get(_DIRECT)
+    # Kept for the session's transaction: a later one may be on another connection.
+    if known is not None and known[0] is session.sync_session.get_transaction():
+        return known[1]
+    connection = await session.connection()
+    if connection.dialect.name != "sqlite":
+        return connection
+    driver = (await connection.get_raw_connection()).driver_connection
+    if not isinstance(driver, InlineConnection):
+        return connection
+    quick = QuickConnection(driver.sqlite_connection, _write_statements())
+    session.info[_DIRECT] = (session.sync_session.get_transaction(), quick)
+    return quick
+
+
+@cache
+def _write_statements() -> Statements:
+    return Statements(_sqlite_dialect(), writes=True)

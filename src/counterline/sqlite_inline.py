@@ -47,6 +47,11 @@ class InlineConnection(aiosqlite.Connection):
     def __await__(self) -> Any:
         return self._connect().__await__()  # no worker thread to start
 
+    @property
+    def sqlite_connection(self) -> sqlite3.Connection:
+        """The driver's own connection, for statements run on it directly (``quick_reads``)."""
+        return self._conn
+
     def run_now(self, sql: str) -> None:
         """Run a statement that answers no rows (``BEGIN``) at once, without a cursor."""
         self._conn.execute(sql)

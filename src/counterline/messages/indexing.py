@@ -19,6 +19,8 @@ from sqlalchemy import Connection, Text, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from counterline import quick_reads
+from counterline.quick_reads import QuickConnection
 from counterline.segmenter import index_terms
 
 # (message id, room id, text): what ``index_messages`` indexes.
@@ -71,7 +73,7 @@ async def index_messages(session: AsyncSession, rows: Iterable[IndexRow]) -> Non
 
 async def store_terms(session: AsyncSession, rows: Iterable[TermsRow]) -> None:
     """Add messages whose terms are already computed (``terms_of``)."""
-    connection = await session.connection()
+    connection = await quick_reads.direct(session)
     await _store(connection, rows)
 
 
@@ -90,7 +92,7 @@ async def reindex_messages(session: AsyncSession, rows: Iterable[IndexRow]) -> N
     await store_terms(session, computed)
 
 
-async def _store(connection: AsyncConnection, rows: Iterable[TermsRow]) -> None:
+async def _store(connection: AsyncConnection | QuickConnection, rows: Iterable[TermsRow]) -> None:
     parameters = _parameters(connection.dialect.name, rows)
     if parameters:
         await connection.execute(_INSERT[connection.dialect.name], parameters)

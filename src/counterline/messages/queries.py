@@ -13,6 +13,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql.dml import ReturningInsert
 
+from counterline import quick_reads
 from counterline.accounts.models import User
 from counterline.branches.models import Branch
 from counterline.locks import Key
@@ -146,7 +147,7 @@ async def find_author_branches_in_rooms(
     """For each (room id, author id) where the author is a member of the room: the id and
     name of the author's branch as it is now, whether the room is archived and whether it
     is a conversation."""
-    connection = await db.connection()
+    connection = await quick_reads.direct(db)
     result = await connection.execute(_AUTHOR_BRANCHES_IN_ROOMS, {"pairs": list(set(pairs))})
     return {
         (room_id, user_id): (branch_id, name, archived_at is not None, bool(conversation))
@@ -173,7 +174,7 @@ async def insert_unless_posted(
     and is not in the answer."""
     if not rows:
         return {}
-    connection = await db.connection()
+    connection = await quick_reads.direct(db)
     result = await connection.execute(_insert_unless_posted(db.bind.dialect.name), rows)
     return {(author_id, client_id): row_id for row_id, author_id, client_id in result}
 
@@ -200,7 +201,7 @@ async def take_seqs(db: AsyncSession, counts: dict[int, int]) -> dict[int, int]:
     run, by room id."""
     if not counts:
         return {}
-    connection = await db.connection()
+    connection = await quick_reads.direct(db)
     dialect = db.bind.dialect.name
     if dialect == "postgresql":
         parameters: dict[str, Any] = {"room_ids": list(counts), "ns": list(counts.values())}
@@ -249,7 +250,7 @@ async def read_own(db: AsyncSession, positions: Sequence[dict[str, int]]) -> int
     and room, in room order (a lock order shared with rooms.reading). How many moved."""
     if not positions:
         return 0
-    connection = await db.connection()
+    connection = await quick_reads.direct(db)
     result = await connection.execute(_READ_OWN, list(positions))
     return result.rowcount
 

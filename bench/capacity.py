@@ -10,6 +10,11 @@ clients on the bare ``websockets`` server; and (``--gc-compare``, on by default)
 again with ``COUNTERLINE_GC_TUNING=false`` (Python's own collector settings), to show what
 the collector tuning (src/counterline/ops/collector.py) does.
 
+The clients read with the lean reader (bench/leanstream.py: receipt timed when the bytes
+reach the generator, frames parsed with next to no per-frame cost), so the last of 10,000
+receipts is not the load generator's own queue; ``--reader websockets`` gives the older
+instrument, the ``websockets`` library's client (~30 µs per frame).
+
     .venv/bin/python -m bench.capacity            # full: 10,000 clients
     .venv/bin/python -m bench.capacity --short    # CI: 100 clients
 """

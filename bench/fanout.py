@@ -10,6 +10,10 @@ generator's CPU.
 Baseline, same run: a bare ``websockets`` server broadcasting the same frames to the same
 sockets with ``websockets.broadcast()`` (bench/baseline_ws.py).
 
+The clients' reader (``--reader``, shared by the scripts built on this one): ``lean``
+(default; bench/leanstream.py, a minimal client timing each receipt as its bytes arrive)
+or ``websockets`` (the library's client, the older and costlier instrument).
+
     .venv/bin/python -m bench.fanout            # full: 1,000 clients, 60 s
     .venv/bin/python -m bench.fanout --short    # CI: 100 clients, 2 s
 """
@@ -199,6 +203,7 @@ class Session:
             processes=self.args.processes,
             cores=generator_cores(self.args),
             compression=self.args.compression,
+            reader=self.args.reader,
             heartbeat=self.heartbeat,
             name=f"{self.kind}-fleet",
         )
@@ -405,6 +410,13 @@ def fanout_arguments(description: str) -> argparse.ArgumentParser:
         choices=["deflate", "none"],
         default="deflate",
         help="permessage-deflate as browsers negotiate it (default), or none",
+    )
+    parser.add_argument(
+        "--reader",
+        choices=["lean", "websockets"],
+        default="lean",
+        help="the clients' WebSocket reader: lean (bench/leanstream.py, receipt timed as the "
+        "bytes arrive; default) or websockets (the library's client, the older instrument)",
     )
     parser.add_argument(
         "--targets",

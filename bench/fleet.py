@@ -34,6 +34,7 @@ class Fleet:
         processes: int,
         cores: str | None,
         compression: str = "deflate",
+        reader: str = "lean",
         heartbeat: float = 0,
         name: str = "fleet",
     ) -> None:
@@ -42,6 +43,7 @@ class Fleet:
         self.count = max(1, min(processes, len(self.connections)))
         self.cores = cores
         self.compression = compression
+        self.reader = reader  # "lean" (bench.leanstream) or "websockets"
         self.heartbeat = heartbeat
         self.name = name
         self.slices: list[range] = []
@@ -57,6 +59,7 @@ class Fleet:
             config = {
                 "connections": [self.connections[i] for i in part],
                 "compression": self.compression,
+                "reader": self.reader,
                 "heartbeat": self.heartbeat,
                 "results": str(self.run_dir / f"{self.name}-{number}.json"),
             }

@@ -82,9 +82,7 @@ def sessions(args: argparse.Namespace) -> list[tuple[str, argparse.Namespace]]:
     return chosen
 
 
-def crossing_cost_rows(
-    results: dict[str, Any], phases: Sequence[Phase]
-) -> list[tuple[str, str]]:
+def crossing_cost_rows(results: dict[str, Any], phases: Sequence[Phase]) -> list[tuple[str, str]]:
     """Latency to listeners on the other node, against the same posts with one node alone:
     what Redis and a second process add."""
     rows = []

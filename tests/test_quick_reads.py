@@ -445,6 +445,7 @@ async def test_writes_on_the_driver_store_and_answer_what_sqlalchemy_does(
                 connection = await unit.session.connection()
             inserted = (await connection.execute(_INSERT_MESSAGES, rows(way))).all()
             retried = (await connection.execute(_INSERT_MESSAGES, rows(way)[1:])).all()
+            retried += (await connection.execute(_INSERT_MESSAGES, rows(way)[0])).all()
             moves = [{"b_room": room, "b_user": wang.id, "b_seq": base + n} for n in (2, 1)]
             moved = (await connection.execute(_READ_UP_TO, moves)).rowcount
             (last,) = (await connection.execute(_TAKE_NUMBERS, {"n": 3, "room": room})).all()[0]

@@ -218,15 +218,16 @@ class QuickConnection:
         return self._statements.dialect
 
     async def execute(self, statement: Executable, parameters: Parameters = None) -> QuickResult:
-        if not isinstance(parameters, list):
-            return self._run(self._statements.prepared(statement), parameters or {})
-        if not parameters:
+        many = parameters if isinstance(parameters, list) else [parameters or {}]
+        if not many:
             raise ValueError("no parameter sets to run the statement with")
-        keys = tuple(parameters[0]) if isinstance(statement, Insert) else ()
+        keys = tuple(many[0]) if isinstance(statement, Insert) else ()
         prepared = self._statements.prepared(statement, keys)
+        if len(many) == 1:
+            return self._run(prepared, many[0])
         rows: list[tuple[Any, ...]] = []
         rowcount = 0
-        for one in parameters:
+        for one in many:
             result = self._run(prepared, one)
             rows += result.all()
             rowcount += result.rowcount

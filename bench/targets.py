@@ -27,6 +27,19 @@ from counterline.services import Services
 PROBE_SEQ = 999_999_999  # the cross-node probe's message; not part of any measurement
 
 
+SHARED_CONNECTIONS = 60
+
+
+def node_pool(nodes: int) -> dict[str, str]:
+    """Each of ``nodes`` nodes' pool settings, so that together they hold at most
+    ``SHARED_CONNECTIONS``: two thirds kept open, a third opened at peaks."""
+    share = max(3, SHARED_CONNECTIONS // nodes)
+    return {
+        "COUNTERLINE_DATABASE_POOL_SIZE": str(share * 2 // 3),
+        "COUNTERLINE_DATABASE_MAX_OVERFLOW": str(share - share * 2 // 3),
+    }
+
+
 @contextmanager
 def counterline_nodes(
     args: argparse.Namespace,
@@ -34,7 +47,11 @@ def counterline_nodes(
     provisioned: Provisioned,
     env: dict[str, str] | None = None,
 ) -> Iterator[list[Server]]:
-    """``args.nodes`` Counterline processes on one database (and Redis when several)."""
+    """``args.nodes`` Counterline processes on one database (and Redis when several). Several
+    nodes share PostgreSQL's 100 connections with the other benchmarks CI runs beside them:
+    each node's pool is cut to its share of 60 (docs/deploy.md, "Connections")."""
+    if args.nodes > 1:
+        env = {**node_pool(args.nodes), **(env or {})}
     servers: list[Server] = []
     try:
         for node in range(args.nodes):

@@ -26,6 +26,11 @@ class Settings(BaseSettings):
 
     data_dir: Path = Path("data")
     database_url: str = ""
+    # PostgreSQL connections each process may hold: the pool, and how many more it opens at
+    # a peak. Every node's pool_size + max_overflow together must stay under the server's
+    # max_connections (docs/deploy.md); SQLite ignores both.
+    database_pool_size: int = Field(default=10, ge=1)
+    database_max_overflow: int = Field(default=20, ge=0)
     redis_url: str = ""
     host: str = "127.0.0.1"
     port: int = 8000

@@ -74,7 +74,8 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def create_engine(url: str) -> AsyncEngine:
+def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20) -> AsyncEngine:
+    """The engine for ``url``; ``pool_size`` and ``max_overflow`` size PostgreSQL's pool."""
     if url.startswith("sqlite"):
         path = make_url(url).database or ":memory:"
         engine = create_async_engine(
@@ -82,7 +83,7 @@ def create_engine(url: str) -> AsyncEngine:
         )
         _configure_sqlite(engine)
         return engine
-    engine = create_async_engine(url, pool_size=10, max_overflow=20)
+    engine = create_async_engine(url, pool_size=pool_size, max_overflow=max_overflow)
     _drop_closed_connections(engine)
     return engine
 

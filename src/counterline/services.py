@@ -162,9 +162,12 @@ class Services:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Services:
-        return cls(
-            settings=settings, database=Database(create_engine(settings.effective_database_url))
+        engine = create_engine(
+            settings.effective_database_url,
+            pool_size=settings.database_pool_size,
+            max_overflow=settings.database_max_overflow,
         )
+        return cls(settings=settings, database=Database(engine))
 
     async def start(self) -> None:
         await asyncio.to_thread(self.uploads.store.prepare)

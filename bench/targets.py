@@ -34,9 +34,10 @@ def node_pool(nodes: int) -> dict[str, str]:
     """Each of ``nodes`` nodes' pool settings, so that together they hold at most
     ``SHARED_CONNECTIONS``: two thirds kept open, a third opened at peaks."""
     share = max(3, SHARED_CONNECTIONS // nodes)
+    kept = share * 2 // 3
     return {
-        "COUNTERLINE_DATABASE_POOL_SIZE": str(share * 2 // 3),
-        "COUNTERLINE_DATABASE_MAX_OVERFLOW": str(share - share * 2 // 3),
+        "COUNTERLINE_DATABASE_POOL_SIZE": str(kept),
+        "COUNTERLINE_DATABASE_MAX_OVERFLOW": str(share - kept),
     }
 
 

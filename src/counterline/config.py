@@ -21,6 +21,10 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
+DATABASE_POOL_SIZE = 10
+DATABASE_MAX_OVERFLOW = 20
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="COUNTERLINE_", extra="ignore")
 
@@ -29,8 +33,8 @@ class Settings(BaseSettings):
     # PostgreSQL connections each process may hold: the pool, and how many more it opens at
     # a peak. Every node's pool_size + max_overflow together must stay under the server's
     # max_connections (docs/deploy.md); SQLite ignores both.
-    database_pool_size: int = Field(default=10, ge=1)
-    database_max_overflow: int = Field(default=20, ge=0)
+    database_pool_size: int = Field(default=DATABASE_POOL_SIZE, ge=1)
+    database_max_overflow: int = Field(default=DATABASE_MAX_OVERFLOW, ge=0)
     redis_url: str = ""
     host: str = "127.0.0.1"
     port: int = 8000

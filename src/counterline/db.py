@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
+from counterline.config import DATABASE_MAX_OVERFLOW, DATABASE_POOL_SIZE
 from counterline.sqlite_inline import InlineConnection, inline_connector
 
 if TYPE_CHECKING:
@@ -74,7 +75,9 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20) -> AsyncEngine:
+def create_engine(
+    url: str, *, pool_size: int = DATABASE_POOL_SIZE, max_overflow: int = DATABASE_MAX_OVERFLOW
+) -> AsyncEngine:
     """The engine for ``url``; ``pool_size`` and ``max_overflow`` size PostgreSQL's pool."""
     if url.startswith("sqlite"):
         path = make_url(url).database or ":memory:"

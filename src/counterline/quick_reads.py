@@ -79,6 +79,8 @@ def prepare(statement: Executable, dialect: Dialect, keys: Sequence[str] = ()) -
         assert isinstance(compiled, SQLCompiler)
         if compiled.insert_prefetch or compiled.update_prefetch:
             raise TypeError("a column's Python-side default would be left out: give its value")
+        # What a write's RETURNING answers (a text() statement declares none): SQLAlchemy
+        # keeps it only on the compiled form, under this name.
         result = [(entry.keyname, entry.type) for entry in compiled._result_columns]
     else:
         raise TypeError(f"not a statement quick reads run: {type(statement).__name__}")
